@@ -1,0 +1,64 @@
+//! minnow-io: one drive = one directory, and the on-disk formats that live in it.
+//!
+//! This crate owns everything minnow puts on a disk:
+//! * the drive contract, [`Drive`] and [`FileWriter`] (drive.rs): the seam the object layer
+//!   programs against, so that a remote drive and a fault-injecting drive fit beside
+//!   [`LocalDrive`];
+//! * [`LocalDrive`] (local/): a directory on this node, on glommio (io_uring): O_DIRECT shard
+//!   files through a per-core pool of aligned buffers, atomic small-file replacement, the
+//!   commit protocol (`rename_data`), ordered key listing (`walk`);
+//! * [`format`]: `format.json`, the identity of a drive (JSON, for operators);
+//! * [`xl_meta`]: `xl.meta`, the per-object version list (rkyv archive behind a checksummed
+//!   header).
+//!
+//! It never imports `minnow-net` (no HTTP or S3 types reach storage) nor the object layer;
+//! it knows nothing of erasure coding beyond the numbers `xl.meta` records.
+//!
+//! Invariants, enforced here for every implementation's callers:
+//! * paths are relative, '/'-separated, and checked before any syscall ([`check_path`]);
+//! * `write_all` and `rename_data` are atomic and durable: a crash leaves the old or the new
+//!   `xl.meta`, never a torn one; `xl.meta` and `format.json` that fail their checks are
+//!   reported as [`DriveError::Corrupt`], never trusted, never a panic;
+//! * drive futures are `!Send`: a drive is opened on, and used from, the executor (core) that
+//!   owns it. `LocalDrive::open` must be the first O_DIRECT user of its device on that
+//!   executor (it runs glommio's poll-ring probe, GLOMMIO.md pitfall #1).
+//!
+//! ```no_run
+//! use minnow_io::{Drive, LocalDrive};
+//!
+//! let ex = glommio::LocalExecutorBuilder::default().io_memory(1 << 20).make().unwrap();
+//! ex.run(async {
+//!     let drive = LocalDrive::open("/mnt/disk1".into()).await?;
+//!     drive.make_vol("photos").await?;
+//!     let mut w = drive.create_file(minnow_io::SYS_VOL, "tmp/u1/dd/part.1", 5).await?;
+//!     w.write(b"hello").await?;
+//!     assert_eq!(w.finish().await?, 5);
+//!     let meta = minnow_io::xl_meta::encode(&minnow_io::xl_meta::XlMeta::default());
+//!     drive
+//!         .rename_data(minnow_io::SYS_VOL, "tmp/u1/dd", Some("dd"), "photos", "cat.jpg", &meta)
+//!         .await?;
+//!     assert_eq!(drive.read_file("photos", "cat.jpg/dd/part.1", 1, 3).await?, b"ell");
+//!     let keys = drive.walk("photos", "", "", 1000).await?;
+//!     assert_eq!(keys[0].0, "cat.jpg");
+//!     Ok::<(), minnow_io::DriveError>(())
+//! })
+//! .unwrap();
+//! ```
+
+#![warn(missing_docs)]
+#![deny(unsafe_code)]
+#![warn(clippy::undocumented_unsafe_blocks)]
+
+mod drive;
+pub mod format;
+mod local;
+pub mod xl_meta;
+
+#[cfg(test)]
+mod test_util;
+
+pub use drive::{
+    check_path, check_vol, DiskInfo, Drive, DriveError, FileWriter, VolInfo, SYS_BUCKETS_DIR,
+    SYS_MULTIPART_DIR, SYS_TMP_DIR, SYS_TRASH_DIR, SYS_VOL,
+};
+pub use local::LocalDrive;

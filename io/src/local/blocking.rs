@@ -1,0 +1,138 @@
+//! Blocking filesystem helpers, run on the executor's blocking thread pool
+//! (`executor().spawn_blocking`), for what glommio 0.9 lacks: `mkdir -p`, readdir, path stat,
+//! statvfs, recursive removal (GLOMMIO.md §5). Each helper does a whole step in one trip to the
+//! pool (one round trip costs more than the syscalls it carries), and none of them fsyncs:
+//! directory fsyncs go through io_uring (`Directory::sync`) so that a set's drives sync in
+//! parallel instead of queueing on the one or two pool threads.
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use crate::DriveError;
+
+use super::io_error;
+
+/// The volume directory must exist (and be a directory) for anything below it to be created.
+pub(crate) fn require_vol(vol_dir: &Path) -> Result<(), DriveError> {
+    match fs::metadata(vol_dir) {
+        Ok(meta) if meta.is_dir() => Ok(()),
+        Ok(_) => Err(DriveError::VolumeNotFound),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Err(DriveError::VolumeNotFound),
+        Err(e) => Err(io_error("stat_vol", vol_dir.to_path_buf(), e)),
+    }
+}
+
+/// `mkdir -p vol_dir/rel` (rel: checked relative path, or "" for nothing). Returns the
+/// directories that gained an entry (the parents of created directories): fsync them to make
+/// the creation durable. VolumeNotFound if `vol_dir` is missing.
+pub(crate) fn mkdir_all(vol_dir: &Path, rel: &str) -> Result<Vec<PathBuf>, DriveError> {
+    require_vol(vol_dir)?;
+    if rel.is_empty() {
+        return Ok(Vec::new());
+    }
+    let full = vol_dir.join(rel);
+    if fs::metadata(&full).is_ok_and(|m| m.is_dir()) {
+        return Ok(Vec::new());
+    }
+    let mut changed = Vec::new();
+    let mut dir = vol_dir.to_path_buf();
+    for component in rel.split('/') {
+        let next = dir.join(component);
+        match fs::create_dir(&next) {
+            Ok(()) => changed.push(dir),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(io_error("mkdir", next, e)),
+        }
+        dir = next;
+    }
+    Ok(changed)
+}
+
+/// Names in `dir` with a directory flag, unsorted. Entries whose name is not UTF-8 are skipped
+/// (every name minnow writes is UTF-8). Symlinks count as files (never followed).
+pub(crate) fn read_dir(dir: &Path) -> io::Result<Vec<(String, bool)>> {
+    let mut out = Vec::new();
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        let Ok(name) = entry.file_name().into_string() else {
+            continue;
+        };
+        let is_dir = entry.file_type()?.is_dir();
+        out.push((name, is_dir));
+    }
+    Ok(out)
+}
+
+/// Remove everything inside `dir` (not `dir` itself). Used on SYS_VOL/tmp and trash at open.
+pub(crate) fn empty_dir(dir: &Path) -> io::Result<()> {
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        let path = entry.path();
+        if entry.file_type()?.is_dir() {
+            fs::remove_dir_all(&path)?;
+        } else {
+            fs::remove_file(&path)?;
+        }
+    }
+    Ok(())
+}
+
+/// Remove the empty directories `vol_dir/rel_dir`, then its parents, up to (not including)
+/// `vol_dir`; stops at the first one that is not empty (or any error: best effort, racing
+/// writers may fill a directory again). Returns the deepest directory left standing, whose
+/// entry list changed and wants an fsync.
+pub(crate) fn remove_empty_parents(vol_dir: &Path, rel_dir: &str) -> PathBuf {
+    let mut rel = rel_dir;
+    while !rel.is_empty() {
+        if fs::remove_dir(vol_dir.join(rel)).is_err() {
+            return vol_dir.join(rel);
+        }
+        rel = match rel.rfind('/') {
+            Some(at) => &rel[..at],
+            None => "",
+        };
+    }
+    vol_dir.to_path_buf()
+}
+
+/// Directory part of a checked relative path: "a/b/c" -> "a/b", "c" -> "".
+pub(crate) fn parent_rel(path: &str) -> &str {
+    match path.rfind('/') {
+        Some(at) => &path[..at],
+        None => "",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_util::TempDir;
+
+    #[test]
+    fn mkdir_and_cleanup() {
+        let dir = TempDir::new("blocking");
+        let vol = dir.path().join("vol");
+        assert!(matches!(
+            mkdir_all(&vol, "a"),
+            Err(DriveError::VolumeNotFound)
+        ));
+        fs::create_dir(&vol).expect("mkdir");
+        let changed = mkdir_all(&vol, "a/b/c").expect("mkdir -p");
+        assert_eq!(changed, vec![vol.clone(), vol.join("a"), vol.join("a/b")]);
+        assert!(mkdir_all(&vol, "a/b/c").expect("again").is_empty());
+        assert_eq!(mkdir_all(&vol, "a/x").expect("one"), vec![vol.join("a")]);
+        fs::write(vol.join("a/f"), b"x").expect("write");
+        assert!(mkdir_all(&vol, "a/f/g").is_err());
+
+        assert_eq!(remove_empty_parents(&vol, "a/b/c"), vol.join("a"));
+        assert!(!vol.join("a/b").exists());
+        assert!(vol.join("a/x").exists());
+        fs::remove_file(vol.join("a/f")).expect("rm");
+        assert_eq!(remove_empty_parents(&vol, "a/x"), vol);
+        assert!(vol.exists() && !vol.join("a").exists());
+
+        assert_eq!(parent_rel("a/b/c"), "a/b");
+        assert_eq!(parent_rel("c"), "");
+    }
+}

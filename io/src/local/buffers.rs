@@ -1,0 +1,130 @@
+//! Per-thread pool of long-lived, 4096-aligned DMA buffers for shard writes.
+//!
+//! Why a pool: a fresh multi-MiB buffer per write costs mmap/munmap and a page fault per 4 KiB
+//! page, several times the cost of the memcpy that fills it (GLOMMIO.md §2, pitfall #2), and
+//! glommio's own arena is kept tiny on purpose (memlock budget, §1). So buffers come from
+//! `glommio::allocate_dma_buffer_global` once and are handed back here when a write completes.
+//!
+//! Two sizes: [`BUFFER_SMALL`] (2 MiB) for ordinary objects, [`BUFFER_LARGE`] (4 MiB) when the
+//! object is at least [`LARGE_OBJECT_BYTES`] (fewer, larger I/Os; measured best on this class of
+//! disk). The pool is thread-local: the executor (core) that writes owns its buffers, `DmaBuffer`
+//! is `!Send` anyway. It keeps at most [`POOL_RETAIN_BYTES`] of idle buffers per thread; more are
+//! allocated under load and freed when returned to a full pool.
+
+use std::cell::RefCell;
+
+use glommio::io::DmaBuffer;
+
+/// Buffer for objects under [`LARGE_OBJECT_BYTES`].
+pub(crate) const BUFFER_SMALL: usize = 2 << 20;
+/// Buffer for objects of [`LARGE_OBJECT_BYTES`] and more.
+pub(crate) const BUFFER_LARGE: usize = 4 << 20;
+/// Object size from which a shard writer uses [`BUFFER_LARGE`].
+pub(crate) const LARGE_OBJECT_BYTES: u64 = 64 << 20;
+/// Idle buffers kept per thread, in bytes (16 large + 32 small, or any mix).
+pub(crate) const POOL_RETAIN_BYTES: usize = 128 << 20;
+/// O_DIRECT alignment used for offsets and lengths, whatever the device reports (4Kn drives).
+pub(crate) const DIRECT_ALIGN: usize = 4096;
+
+const _: () = assert!(BUFFER_SMALL % DIRECT_ALIGN == 0 && BUFFER_LARGE % DIRECT_ALIGN == 0);
+
+/// Buffer size for a shard file of an object of `object_size_hint` bytes.
+pub(crate) fn buffer_size_for(object_size_hint: u64) -> usize {
+    if object_size_hint >= LARGE_OBJECT_BYTES {
+        BUFFER_LARGE
+    } else {
+        BUFFER_SMALL
+    }
+}
+
+#[derive(Default)]
+struct Pool {
+    idle: Vec<DmaBuffer>,
+    idle_bytes: usize,
+}
+
+thread_local! {
+    static POOL: RefCell<Pool> = RefCell::new(Pool::default());
+}
+
+/// A buffer of exactly `size` bytes (contents undefined), reused if one is idle.
+pub(crate) fn take(size: usize) -> DmaBuffer {
+    assert!(
+        size == BUFFER_SMALL || size == BUFFER_LARGE,
+        "pool size {size}"
+    );
+    let reused = POOL.with(|pool| {
+        let mut pool = pool.borrow_mut();
+        let at = pool.idle.iter().position(|b| b.len() == size)?;
+        pool.idle_bytes -= size;
+        Some(pool.idle.swap_remove(at))
+    });
+    reused.unwrap_or_else(|| {
+        #[cfg(test)]
+        FRESH.with(|n| n.set(n.get() + 1));
+        glommio::allocate_dma_buffer_global(size)
+    })
+}
+
+/// Hand a buffer back. Buffers that were trimmed (final block) or exceed the retention cap are
+/// freed.
+pub(crate) fn give(buf: DmaBuffer) {
+    let size = buf.len();
+    if size != BUFFER_SMALL && size != BUFFER_LARGE {
+        return;
+    }
+    POOL.with(|pool| {
+        let mut pool = pool.borrow_mut();
+        if pool.idle_bytes + size <= POOL_RETAIN_BYTES {
+            pool.idle_bytes += size;
+            pool.idle.push(buf);
+        }
+    });
+}
+
+#[cfg(test)]
+thread_local! {
+    static FRESH: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// Buffers this thread allocated because none was idle (tests).
+#[cfg(test)]
+pub(crate) fn fresh_allocations() -> usize {
+    FRESH.with(|n| n.get())
+}
+
+/// Idle bytes held by this thread's pool (tests).
+#[cfg(test)]
+pub(crate) fn idle_bytes() -> usize {
+    POOL.with(|pool| pool.borrow().idle_bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reuse_and_cap() {
+        assert_eq!(buffer_size_for(0), BUFFER_SMALL);
+        assert_eq!(buffer_size_for(LARGE_OBJECT_BYTES - 1), BUFFER_SMALL);
+        assert_eq!(buffer_size_for(LARGE_OBJECT_BYTES), BUFFER_LARGE);
+
+        let a = take(BUFFER_SMALL);
+        assert_eq!(a.len(), BUFFER_SMALL);
+        assert_eq!(a.as_ptr() as usize % DIRECT_ALIGN, 0);
+        let ptr = a.as_ptr();
+        give(a);
+        assert_eq!(idle_bytes(), BUFFER_SMALL);
+        let b = take(BUFFER_SMALL);
+        assert_eq!(b.as_ptr(), ptr, "the idle buffer is reused");
+        assert_eq!(idle_bytes(), 0);
+        let mut trimmed = b;
+        trimmed.trim_to_size(DIRECT_ALIGN);
+        give(trimmed);
+        assert_eq!(idle_bytes(), 0, "trimmed buffers are not pooled");
+
+        let many: Vec<_> = (0..40).map(|_| take(BUFFER_LARGE)).collect();
+        many.into_iter().for_each(give);
+        assert_eq!(idle_bytes(), POOL_RETAIN_BYTES);
+    }
+}

@@ -1,0 +1,759 @@
+//! [`LocalDrive`]: a [`Drive`] over one directory of this node, on the current glommio executor.
+//!
+//! ```text
+//! <root>/format.json                         (format.rs; read/written before drives open)
+//! <root>/.minnow.sys/tmp/<uuid>              xl.meta being written (write_all, rename_data)
+//! <root>/.minnow.sys/tmp/<uuid>/<dd>/part.N  shard files being written (create_file)
+//! <root>/.minnow.sys/trash/<uuid>            deleted directories, removed right after
+//! <root>/.minnow.sys/multipart/...           uploads in progress
+//! <root>/.minnow.sys/buckets/<bucket>/...    bucket metadata
+//! <root>/<bucket>/<key...>/xl.meta           object metadata (xl_meta.rs)
+//! <root>/<bucket>/<key...>/<dd>/part.N       shard files of a version, bitrot-framed
+//! ```
+//!
+//! How each kind of I/O is done, and why (numbers in GLOMMIO.md):
+//! * **Shard files** are O_DIRECT (`DmaFile`): written through pooled aligned buffers, two
+//!   writes in flight, final block padded/truncated by hand (writer.rs, buffers.rs); read with
+//!   aligned `read_at_aligned` and copied out. The page cache is bypassed: object data is large
+//!   and read once, and O_DIRECT keeps memory use and write-back latency predictable.
+//! * **Small files** (`xl.meta`, part metadata) are buffered (`BufferedFile`) and replaced
+//!   atomically: write a temp file in `SYS_VOL/tmp`, `fdatasync`, rename onto the target,
+//!   fsync the directory. A crash leaves the old or the new file, never a torn one.
+//! * **Metadata ops** glommio lacks (mkdir -p, readdir, path stat, statvfs, rename/unlink of
+//!   trees) run on the executor's blocking pool, one trip per step (blocking.rs). Directory
+//!   fsyncs go through io_uring (`Directory::sync`) so the drives of a set sync in parallel.
+//!
+//! Invariants:
+//! * Every path handed in is checked ([`check_vol`], [`check_path`]) before any syscall.
+//! * The poll-ring probe (`DmaFile::create` of `SYS_VOL/tmp/.probe`) is the first O_DIRECT open
+//!   of the drive on this executor (GLOMMIO.md pitfall #1: otherwise every DMA I/O busy-polls).
+//!   It logs one expected `ERROR glommio::reactor: got unexpected error when probing iopoll
+//!   support ... Bad file descriptor`; the binary's log filter demotes it.
+//! * O_DIRECT opens never overlap an unlink or rename-away on this drive: glommio 0.9's
+//!   `DmaFile::open` panics if its path vanishes mid-open (pitfall #3). `namespace` is a
+//!   drive-wide lock: opens and "mkdir -p then use" sequences take it shared, unlink /
+//!   rename-away / empty-parent removal take it exclusive. Critical sections are one syscall
+//!   batch (tens of µs); no fsync and no data write happens under it.
+//! * Paths created by mkdir -p for commits are durable before the commit returns (each created
+//!   directory's parent is fsynced). Staging paths from `create_file` are not (a crash wipes
+//!   `SYS_VOL/tmp` anyway); the commit (`rename_data`, `rename`) makes the result durable.
+
+mod blocking;
+pub(crate) mod buffers;
+mod walk;
+mod writer;
+
+#[cfg(test)]
+mod tests;
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::UNIX_EPOCH;
+
+use glommio::io::{BufferedFile, Directory, DmaFile};
+use glommio::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+use glommio::GlommioError;
+
+use crate::drive::{check_path, check_vol};
+use crate::format::new_uuid;
+use crate::{
+    DiskInfo, Drive, DriveError, FileWriter, VolInfo, SYS_BUCKETS_DIR, SYS_MULTIPART_DIR,
+    SYS_TMP_DIR, SYS_TRASH_DIR, SYS_VOL,
+};
+use blocking::{mkdir_all, parent_rel, require_vol};
+use buffers::DIRECT_ALIGN;
+use writer::DmaFileWriter;
+
+/// Name of the O_DIRECT probe file in `SYS_VOL/tmp` (see the module invariants).
+const PROBE_FILE: &str = ".probe";
+/// Largest single O_DIRECT read issued by `read_file`.
+const READ_CHUNK_BYTES: usize = 4 << 20;
+
+/// A drive that is a directory on this node. Create with [`LocalDrive::open`] on the executor
+/// that will own it; use it only there.
+pub struct LocalDrive {
+    root: PathBuf,
+    endpoint: String,
+    /// Orders O_DIRECT opens against unlink/rename-away (module invariants).
+    namespace: RwLock<()>,
+}
+
+impl LocalDrive {
+    /// Open a drive directory on the current executor: creates SYS_VOL/{tmp,trash,multipart,
+    /// buckets}, removes stale SYS_VOL/tmp/* and trash/* content (crash leftovers), and runs the
+    /// poll-ring probe (DmaFile::create of SYS_VOL/tmp/.probe before any other DMA open, see
+    /// GLOMMIO.md pitfall #1). A missing root, or a root that is not a directory, is
+    /// [`DriveError::Offline`]; an unwritable one an `Io` error naming the path.
+    ///
+    /// Open each directory once per process, on the executor that owns it: opening it again
+    /// empties `SYS_VOL/tmp` under the first instance's feet, and the namespace lock that
+    /// keeps glommio's open/unlink race away (module invariants) is per instance.
+    pub async fn open(root: PathBuf) -> Result<LocalDrive, DriveError> {
+        let sys = root.join(SYS_VOL);
+        let (root_prep, sys_prep) = (root.clone(), sys.clone());
+        let created = run_blocking(move || -> Result<Vec<PathBuf>, DriveError> {
+            match fs::metadata(&root_prep) {
+                Ok(meta) if meta.is_dir() => {}
+                _ => return Err(DriveError::Offline),
+            }
+            let mut created = Vec::new();
+            if !sys_prep.is_dir() {
+                created.push(root_prep.clone());
+            }
+            for sub in [
+                SYS_TMP_DIR,
+                SYS_TRASH_DIR,
+                SYS_MULTIPART_DIR,
+                SYS_BUCKETS_DIR,
+            ] {
+                let dir = sys_prep.join(sub);
+                if !dir.is_dir() {
+                    fs::create_dir_all(&dir).map_err(|e| io_error("open", dir, e))?;
+                    created.push(sys_prep.clone());
+                }
+            }
+            for sub in [SYS_TMP_DIR, SYS_TRASH_DIR] {
+                let dir = sys_prep.join(sub);
+                blocking::empty_dir(&dir).map_err(|e| io_error("open", dir, e))?;
+            }
+            created.dedup();
+            Ok(created)
+        })
+        .await?;
+        for dir in created {
+            sync_dir(&dir).await?;
+        }
+
+        let probe = sys.join(SYS_TMP_DIR).join(PROBE_FILE);
+        let file = DmaFile::create(&probe)
+            .await
+            .map_err(|e| io_error("open (O_DIRECT probe)", probe.clone(), from_glommio(e)))?;
+        let alignment = file.alignment();
+        file.close()
+            .await
+            .map_err(|e| io_error("open (O_DIRECT probe)", probe.clone(), from_glommio(e)))?;
+        glommio::io::remove(&probe)
+            .await
+            .map_err(|e| io_error("open (O_DIRECT probe)", probe.clone(), from_glommio(e)))?;
+        if alignment > DIRECT_ALIGN as u64 {
+            return Err(io_error(
+                "open (O_DIRECT probe)",
+                probe,
+                io::Error::other(format!(
+                    "device needs {alignment}-byte O_DIRECT alignment, minnow writes {DIRECT_ALIGN}"
+                )),
+            ));
+        }
+        let endpoint = root.display().to_string();
+        Ok(LocalDrive {
+            root,
+            endpoint,
+            namespace: RwLock::new(()),
+        })
+    }
+
+    /// The drive directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    fn vol_dir(&self, vol: &str) -> Result<PathBuf, DriveError> {
+        check_vol(vol)?;
+        Ok(self.root.join(vol))
+    }
+
+    /// (volume directory, full path) of a checked `vol`/`path`.
+    fn file_path(&self, vol: &str, path: &str) -> Result<(PathBuf, PathBuf), DriveError> {
+        let vol_dir = self.vol_dir(vol)?;
+        check_path(path)?;
+        let full = vol_dir.join(path);
+        Ok((vol_dir, full))
+    }
+
+    fn sys_path(&self, sub: &str) -> PathBuf {
+        self.root.join(SYS_VOL).join(sub).join(new_uuid())
+    }
+
+    async fn shared(&self) -> Result<RwLockReadGuard<'_, ()>, DriveError> {
+        self.namespace
+            .read()
+            .await
+            .map_err(|e| io_error("lock", self.root.clone(), from_glommio(e)))
+    }
+
+    async fn exclusive(&self) -> Result<RwLockWriteGuard<'_, ()>, DriveError> {
+        self.namespace
+            .write()
+            .await
+            .map_err(|e| io_error("lock", self.root.clone(), from_glommio(e)))
+    }
+
+    /// The error for a path that is not there: VolumeNotFound if the volume is gone too.
+    async fn missing(&self, vol_dir: PathBuf) -> DriveError {
+        match run_blocking(move || require_vol(&vol_dir)).await {
+            Ok(()) => DriveError::FileNotFound,
+            Err(e) => e,
+        }
+    }
+
+    /// Write `data` to a new temp file in SYS_VOL/tmp and fdatasync it. Removed on failure.
+    async fn write_tmp(&self, data: &[u8]) -> Result<PathBuf, DriveError> {
+        let tmp = self.sys_path(SYS_TMP_DIR);
+        match write_synced(&tmp, data).await {
+            Ok(()) => Ok(tmp),
+            Err(e) => {
+                let _ = glommio::io::remove(&tmp).await;
+                Err(io_error("write tmp", tmp, e))
+            }
+        }
+    }
+}
+
+/// Run a blocking closure on the executor's blocking pool.
+async fn run_blocking<R, F>(f: F) -> R
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
+    glommio::executor().spawn_blocking(f).await
+}
+
+/// glommio error -> the OS error inside it (keeps `raw_os_error`, unlike glommio's `From`).
+pub(crate) fn from_glommio<T>(e: GlommioError<T>) -> io::Error {
+    match e {
+        GlommioError::EnhancedIoError { source, .. } => source,
+        GlommioError::IoError(source) => source,
+        other => other.into(),
+    }
+}
+
+/// Wrap an OS error; ENOSPC and EDQUOT become [`DriveError::DiskFull`].
+pub(crate) fn io_error(op: &'static str, path: PathBuf, source: io::Error) -> DriveError {
+    let full = matches!(
+        source.raw_os_error(),
+        Some(code) if code == libc::ENOSPC || code == libc::EDQUOT
+    ) || matches!(
+        source.kind(),
+        io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded
+    );
+    if full {
+        DriveError::DiskFull
+    } else {
+        DriveError::Io { op, path, source }
+    }
+}
+
+/// Errors that mean "no such file here": absent, a file where a directory was expected on the
+/// way, or a directory where a file was expected.
+fn is_missing(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::NotFound | io::ErrorKind::NotADirectory | io::ErrorKind::IsADirectory
+    )
+}
+
+/// fsync a directory through io_uring. A directory that vanished meanwhile (deleted by a later
+/// operation) has nothing left to make durable.
+async fn sync_dir(dir: &Path) -> Result<(), DriveError> {
+    let dir_handle = match Directory::open(dir).await.map_err(from_glommio) {
+        Ok(d) => d,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(io_error("fsync dir", dir.to_path_buf(), e)),
+    };
+    let synced = dir_handle.sync().await.map_err(from_glommio);
+    let closed = dir_handle.close().await.map_err(from_glommio);
+    synced
+        .and(closed)
+        .map_err(|e| io_error("fsync dir", dir.to_path_buf(), e))
+}
+
+async fn sync_dirs(dirs: impl IntoIterator<Item = PathBuf>) -> Result<(), DriveError> {
+    for dir in dirs {
+        sync_dir(&dir).await?;
+    }
+    Ok(())
+}
+
+/// Create (or truncate) `path`, write `data`, fdatasync, close.
+async fn write_synced(path: &Path, data: &[u8]) -> io::Result<()> {
+    let file = BufferedFile::create(path).await.map_err(from_glommio)?;
+    let written = async {
+        let mut pos = 0;
+        while pos < data.len() {
+            let n = file
+                .write_at(data[pos..].to_vec(), pos as u64)
+                .await
+                .map_err(from_glommio)?;
+            if n == 0 {
+                return Err(io::Error::new(io::ErrorKind::WriteZero, "write returned 0"));
+            }
+            pos += n;
+        }
+        file.fdatasync().await.map_err(from_glommio)
+    }
+    .await;
+    let closed = file.close().await.map_err(from_glommio);
+    written.and(closed)
+}
+
+/// Whole file through the page cache (small files only).
+pub(crate) async fn read_small(path: &Path) -> io::Result<Vec<u8>> {
+    let file = BufferedFile::open(path).await.map_err(from_glommio)?;
+    let read = async {
+        let size = file.file_size().await.map_err(from_glommio)?;
+        let size = usize::try_from(size).map_err(io::Error::other)?;
+        let mut out = Vec::with_capacity(size);
+        while out.len() < size {
+            let chunk = file
+                .read_at(out.len() as u64, size - out.len())
+                .await
+                .map_err(from_glommio)?;
+            if chunk.is_empty() {
+                break; // shrank meanwhile: return what is there
+            }
+            out.extend_from_slice(&chunk);
+        }
+        Ok::<_, io::Error>(out)
+    }
+    .await;
+    let closed = file.close().await.map_err(from_glommio);
+    let out = read?;
+    closed?;
+    Ok(out)
+}
+
+fn vol_info(name: String, meta: &fs::Metadata) -> VolInfo {
+    let created_ns = meta
+        .created()
+        .or_else(|_| meta.modified())
+        .ok()
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX));
+    VolInfo { name, created_ns }
+}
+
+#[async_trait::async_trait(?Send)]
+impl Drive for LocalDrive {
+    fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    async fn disk_info(&self) -> Result<DiskInfo, DriveError> {
+        let root = self.root.clone();
+        run_blocking(move || match nix::sys::statvfs::statvfs(&root) {
+            Ok(st) => {
+                let fragment = st.fragment_size();
+                Ok(DiskInfo {
+                    total_bytes: st.blocks().saturating_mul(fragment),
+                    free_bytes: st.blocks_available().saturating_mul(fragment),
+                })
+            }
+            Err(nix::errno::Errno::ENOENT) => Err(DriveError::Offline),
+            Err(e) => Err(io_error("disk_info", root, e.into())),
+        })
+        .await
+    }
+
+    async fn make_vol(&self, vol: &str) -> Result<(), DriveError> {
+        let vol_dir = self.vol_dir(vol)?;
+        let root = self.root.clone();
+        run_blocking(move || match fs::create_dir(&vol_dir) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Err(DriveError::VolumeExists),
+            Err(e) if e.kind() == io::ErrorKind::NotFound && !root.is_dir() => {
+                Err(DriveError::Offline)
+            }
+            Err(e) => Err(io_error("make_vol", vol_dir, e)),
+        })
+        .await?;
+        sync_dir(&self.root).await
+    }
+
+    async fn list_vols(&self) -> Result<Vec<VolInfo>, DriveError> {
+        let root = self.root.clone();
+        run_blocking(move || {
+            let entries = match blocking::read_dir(&root) {
+                Ok(entries) => entries,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(DriveError::Offline),
+                Err(e) => return Err(io_error("list_vols", root, e)),
+            };
+            let mut vols = Vec::new();
+            for (name, is_dir) in entries {
+                // SYS_VOL and any other dot-directory, and the fs's own lost+found, are not
+                // buckets (S3 bucket names start with a letter or digit).
+                if !is_dir || name.starts_with('.') || name == "lost+found" {
+                    continue;
+                }
+                match fs::metadata(root.join(&name)) {
+                    Ok(meta) => vols.push(vol_info(name, &meta)),
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => {} // deleted meanwhile
+                    Err(e) => return Err(io_error("list_vols", root.join(&name), e)),
+                }
+            }
+            vols.sort_by(|a, b| a.name.cmp(&b.name));
+            Ok(vols)
+        })
+        .await
+    }
+
+    async fn stat_vol(&self, vol: &str) -> Result<VolInfo, DriveError> {
+        let vol_dir = self.vol_dir(vol)?;
+        let name = vol.to_string();
+        run_blocking(move || match fs::metadata(&vol_dir) {
+            Ok(meta) if meta.is_dir() => Ok(vol_info(name, &meta)),
+            Ok(_) => Err(DriveError::VolumeNotFound),
+            Err(e) if is_missing(&e) => Err(DriveError::VolumeNotFound),
+            Err(e) => Err(io_error("stat_vol", vol_dir, e)),
+        })
+        .await
+    }
+
+    async fn delete_vol(&self, vol: &str, force: bool) -> Result<(), DriveError> {
+        let vol_dir = self.vol_dir(vol)?;
+        if vol == SYS_VOL {
+            return Err(DriveError::invalid(
+                "delete_vol",
+                vol,
+                "the system volume cannot be deleted",
+            ));
+        }
+        let trash = self.sys_path(SYS_TRASH_DIR);
+        let guard = self.exclusive().await?;
+        let trashed = run_blocking(move || {
+            require_vol(&vol_dir)?;
+            if force {
+                fs::rename(&vol_dir, &trash).map_err(|e| io_error("delete_vol", vol_dir, e))?;
+                return Ok(Some(trash));
+            }
+            match fs::remove_dir(&vol_dir) {
+                Ok(()) => Ok(None),
+                Err(e) if e.kind() == io::ErrorKind::DirectoryNotEmpty => {
+                    Err(DriveError::VolumeNotEmpty)
+                }
+                Err(e) if e.kind() == io::ErrorKind::NotFound => Err(DriveError::VolumeNotFound),
+                Err(e) => Err(io_error("delete_vol", vol_dir, e)),
+            }
+        })
+        .await?;
+        drop(guard);
+        if let Some(trash) = trashed {
+            remove_trash(trash).await;
+        }
+        sync_dir(&self.root).await
+    }
+
+    async fn read_all(&self, vol: &str, path: &str) -> Result<Vec<u8>, DriveError> {
+        let (vol_dir, full) = self.file_path(vol, path)?;
+        match read_small(&full).await {
+            Ok(bytes) => Ok(bytes),
+            Err(e) if is_missing(&e) => Err(self.missing(vol_dir).await),
+            Err(e) => Err(io_error("read_all", full, e)),
+        }
+    }
+
+    async fn write_all(&self, vol: &str, path: &str, data: &[u8]) -> Result<(), DriveError> {
+        let (vol_dir, full) = self.file_path(vol, path)?;
+        let parent = parent_rel(path).to_string();
+        let tmp = self.write_tmp(data).await?;
+        let dst_dir = vol_dir.join(&parent);
+        let guard = self.shared().await?;
+        let created = run_blocking(move || {
+            let placed = mkdir_all(&vol_dir, &parent).and_then(|created| {
+                fs::rename(&tmp, &full)
+                    .map(|()| created)
+                    .map_err(|e| io_error("write_all", full, e))
+            });
+            if placed.is_err() {
+                let _ = fs::remove_file(&tmp);
+            }
+            placed
+        })
+        .await?;
+        drop(guard);
+        sync_dirs(std::iter::once(dst_dir).chain(created)).await
+    }
+
+    async fn create_file(
+        &self,
+        vol: &str,
+        path: &str,
+        object_size_hint: u64,
+    ) -> Result<Box<dyn FileWriter>, DriveError> {
+        let (vol_dir, full) = self.file_path(vol, path)?;
+        let parent = parent_rel(path).to_string();
+        let guard = self.shared().await?;
+        let mkdir_vol_dir = vol_dir.clone();
+        // Not durable on purpose: see the module invariants.
+        run_blocking(move || mkdir_all(&mkdir_vol_dir, &parent)).await?;
+        let created = DmaFile::create(&full).await.map_err(from_glommio);
+        drop(guard);
+        match created {
+            Ok(file) => Ok(Box::new(DmaFileWriter::new(file, full, object_size_hint))),
+            Err(e) if is_missing(&e) => Err(self.missing(vol_dir).await),
+            Err(e) => Err(io_error("create_file", full, e)),
+        }
+    }
+
+    async fn read_file(
+        &self,
+        vol: &str,
+        path: &str,
+        offset: u64,
+        len: usize,
+    ) -> Result<Vec<u8>, DriveError> {
+        let (vol_dir, full) = self.file_path(vol, path)?;
+        let Some(end) = offset.checked_add(len as u64) else {
+            return Err(DriveError::invalid(
+                "read_file",
+                path,
+                "offset + len overflows",
+            ));
+        };
+        let guard = self.shared().await?;
+        let opened = DmaFile::open(&full).await.map_err(from_glommio);
+        drop(guard);
+        let file = match opened {
+            Ok(file) => file,
+            Err(e) if is_missing(&e) => return Err(self.missing(vol_dir).await),
+            Err(e) => return Err(io_error("read_file", full, e)),
+        };
+        let align = DIRECT_ALIGN as u64;
+        let Some(aligned_end) = end.checked_next_multiple_of(align) else {
+            return Err(DriveError::invalid(
+                "read_file",
+                path,
+                "offset + len overflows",
+            ));
+        };
+        let mut pos = offset - offset % align;
+        let mut out = Vec::with_capacity(len);
+        let mut failed = None;
+        while pos < aligned_end {
+            let chunk_len = (aligned_end - pos).min(READ_CHUNK_BYTES as u64) as usize;
+            let chunk = match file.read_at_aligned(pos, chunk_len).await {
+                Ok(chunk) => chunk,
+                Err(e) => {
+                    failed = Some(from_glommio(e));
+                    break;
+                }
+            };
+            // Keep the part of this chunk that lies inside [offset, end).
+            let from = offset.saturating_sub(pos).min(chunk.len() as u64) as usize;
+            let to = (end - pos).min(chunk.len() as u64) as usize;
+            out.extend_from_slice(&chunk[from..to]);
+            if chunk.len() < chunk_len {
+                break; // end of file
+            }
+            pos += chunk_len as u64;
+        }
+        let closed = file.close().await.map_err(from_glommio);
+        if let Some(e) = failed {
+            return Err(io_error("read_file", full, e));
+        }
+        closed.map_err(|e| io_error("read_file", full.clone(), e))?;
+        if out.len() != len {
+            return Err(DriveError::Corrupt {
+                path: full,
+                reason: format!(
+                    "short read: {} of {len} bytes at offset {offset}",
+                    out.len()
+                ),
+            });
+        }
+        Ok(out)
+    }
+
+    async fn rename_data(
+        &self,
+        src_vol: &str,
+        src_path: &str,
+        data_dir: Option<&str>,
+        dst_vol: &str,
+        dst_path: &str,
+        xl_meta: &[u8],
+    ) -> Result<(), DriveError> {
+        let (src_vol_dir, src) = self.file_path(src_vol, src_path)?;
+        let (dst_vol_dir, dst_dir) = self.file_path(dst_vol, dst_path)?;
+        let data_dst = match data_dir {
+            Some(name) => {
+                check_vol(name)?;
+                Some(dst_dir.join(name))
+            }
+            None => None,
+        };
+        // Stage the new xl.meta first: if that fails (disk full), nothing changed.
+        let tmp = self.write_tmp(xl_meta).await?;
+        if data_dst.is_some() {
+            // The part files' directory entries must be durable before the data dir is
+            // published (ext4 has already committed them with the files' fdatasync: cheap).
+            if let Err(e) = sync_dir_strict(&src).await {
+                let _ = glommio::io::remove(&tmp).await;
+                return Err(match e {
+                    e if is_missing(&e) => self.missing(src_vol_dir).await,
+                    e => io_error("rename_data", src, e),
+                });
+            }
+        }
+        let meta_dst = dst_dir.join(crate::xl_meta::FILE_NAME);
+        let dst_rel = dst_path.to_string();
+        let guard = self.exclusive().await?;
+        let created = run_blocking(move || {
+            let committed = (|| {
+                let created = mkdir_all(&dst_vol_dir, &dst_rel)?;
+                if let Some(data_dst) = &data_dst {
+                    match fs::rename(&src, data_dst) {
+                        Ok(()) => {}
+                        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                            require_vol(&src_vol_dir)?;
+                            return Err(DriveError::FileNotFound);
+                        }
+                        Err(e) => return Err(io_error("rename_data", src, e)),
+                    }
+                }
+                fs::rename(&tmp, &meta_dst).map_err(|e| io_error("rename_data", meta_dst, e))?;
+                Ok(created)
+            })();
+            if committed.is_err() {
+                let _ = fs::remove_file(&tmp);
+            }
+            committed
+        })
+        .await?;
+        drop(guard);
+        // One fsync of the object directory makes both renames durable.
+        sync_dirs(std::iter::once(dst_dir).chain(created)).await
+    }
+
+    async fn rename(
+        &self,
+        src_vol: &str,
+        src_path: &str,
+        dst_vol: &str,
+        dst_path: &str,
+    ) -> Result<(), DriveError> {
+        let (src_vol_dir, src) = self.file_path(src_vol, src_path)?;
+        let (dst_vol_dir, dst) = self.file_path(dst_vol, dst_path)?;
+        let dst_parent_rel = parent_rel(dst_path).to_string();
+        let dst_parent = dst_vol_dir.join(&dst_parent_rel);
+        let guard = self.exclusive().await?;
+        let created = run_blocking(move || {
+            require_vol(&src_vol_dir)?;
+            match fs::symlink_metadata(&src) {
+                Ok(_) => {}
+                Err(e) if is_missing(&e) => return Err(DriveError::FileNotFound),
+                Err(e) => return Err(io_error("rename", src, e)),
+            }
+            let created = mkdir_all(&dst_vol_dir, &dst_parent_rel)?;
+            fs::rename(&src, &dst).map_err(|e| io_error("rename", dst, e))?;
+            Ok(created)
+        })
+        .await?;
+        drop(guard);
+        sync_dirs(std::iter::once(dst_parent).chain(created)).await
+    }
+
+    async fn delete(&self, vol: &str, path: &str, recursive: bool) -> Result<(), DriveError> {
+        let (vol_dir, full) = self.file_path(vol, path)?;
+        let parent = parent_rel(path).to_string();
+        let trash = self.sys_path(SYS_TRASH_DIR);
+        let vol = vol.to_string();
+        let guard = self.exclusive().await?;
+        let (trashed, left) = run_blocking(move || {
+            let meta = match fs::symlink_metadata(&full) {
+                Ok(meta) => meta,
+                Err(e) if is_missing(&e) => {
+                    require_vol(&vol_dir)?;
+                    return Err(DriveError::FileNotFound);
+                }
+                Err(e) => return Err(io_error("delete", full, e)),
+            };
+            let trashed = if !meta.is_dir() {
+                fs::remove_file(&full).map_err(|e| io_error("delete", full, e))?;
+                None
+            } else if recursive {
+                // Vanishes atomically; the tree is removed from the trash after the lock.
+                fs::rename(&full, &trash).map_err(|e| io_error("delete", full, e))?;
+                Some(trash)
+            } else {
+                fs::remove_dir(&full).map_err(|e| io_error("delete", full, e))?;
+                None
+            };
+            // In SYS_VOL the top-level directories (tmp, trash, ...) are structure, not
+            // leftovers: empty-parent removal stops below them.
+            let left = match (vol == SYS_VOL, parent.split_once('/')) {
+                (false, _) => blocking::remove_empty_parents(&vol_dir, &parent),
+                (true, Some((top, rest))) => {
+                    blocking::remove_empty_parents(&vol_dir.join(top), rest)
+                }
+                (true, None) => vol_dir.join(&parent),
+            };
+            Ok((trashed, left))
+        })
+        .await?;
+        drop(guard);
+        if let Some(trash) = trashed {
+            remove_trash(trash).await;
+        }
+        sync_dir(&left).await
+    }
+
+    async fn list_dir(&self, vol: &str, dir: &str) -> Result<Vec<String>, DriveError> {
+        let vol_dir = self.vol_dir(vol)?;
+        let dir = dir.strip_suffix('/').unwrap_or(dir);
+        let full = if dir.is_empty() {
+            vol_dir.clone()
+        } else {
+            check_path(dir)?;
+            vol_dir.join(dir)
+        };
+        run_blocking(move || match blocking::read_dir(&full) {
+            Ok(entries) => {
+                let mut names: Vec<String> = entries
+                    .into_iter()
+                    .map(|(name, is_dir)| if is_dir { name + "/" } else { name })
+                    .collect();
+                names.sort_unstable();
+                Ok(names)
+            }
+            Err(e) if is_missing(&e) => {
+                require_vol(&vol_dir)?;
+                Err(DriveError::FileNotFound)
+            }
+            Err(e) => Err(io_error("list_dir", full, e)),
+        })
+        .await
+    }
+
+    async fn walk(
+        &self,
+        vol: &str,
+        prefix: &str,
+        start_after: &str,
+        limit: usize,
+    ) -> Result<Vec<(String, Vec<u8>)>, DriveError> {
+        let vol_dir = self.vol_dir(vol)?;
+        walk::walk(vol_dir, prefix, start_after, limit).await
+    }
+}
+
+/// fsync a directory, reporting every error (including a missing directory).
+async fn sync_dir_strict(dir: &Path) -> io::Result<()> {
+    let handle = Directory::open(dir).await.map_err(from_glommio)?;
+    let synced = handle.sync().await.map_err(from_glommio);
+    let closed = handle.close().await.map_err(from_glommio);
+    synced.and(closed)
+}
+
+/// Remove a tree from SYS_VOL/trash. Failure is logged, not returned: the data is already
+/// unreachable, and the next open empties the trash.
+async fn remove_trash(trash: PathBuf) {
+    let result = run_blocking({
+        let trash = trash.clone();
+        move || fs::remove_dir_all(trash)
+    })
+    .await;
+    if let Err(e) = result {
+        tracing::warn!(path = %trash.display(), error = %e, "could not empty trash entry");
+    }
+}

@@ -1,0 +1,795 @@
+//! LocalDrive against a real ext4 directory, one glommio executor per test.
+
+use std::fs;
+use std::path::Path;
+
+use super::buffers::{BUFFER_LARGE, BUFFER_SMALL, LARGE_OBJECT_BYTES};
+use super::*;
+use crate::test_util::{run, TempDir};
+use crate::xl_meta::{self, ObjectVersion, XlMeta};
+
+/// Deterministic pseudo-random bytes (xorshift64*), different per seed.
+fn pattern(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x >> 12;
+            x ^= x << 25;
+            x ^= x >> 27;
+            (x.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 56) as u8
+        })
+        .collect()
+}
+
+fn meta_bytes(etag: &str) -> Vec<u8> {
+    xl_meta::encode(&XlMeta {
+        versions: vec![ObjectVersion {
+            etag: etag.to_string(),
+            ..ObjectVersion::default()
+        }],
+    })
+}
+
+fn entries(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .expect("read_dir")
+        .map(|e| e.expect("entry").file_name().into_string().expect("utf-8"))
+        .collect();
+    names.sort();
+    names
+}
+
+async fn open(dir: &TempDir) -> LocalDrive {
+    LocalDrive::open(dir.path().to_path_buf())
+        .await
+        .expect("open drive")
+}
+
+async fn write_file(drive: &LocalDrive, vol: &str, path: &str, data: &[u8], hint: u64) -> u64 {
+    let mut w = drive
+        .create_file(vol, path, hint)
+        .await
+        .expect("create_file");
+    // Uneven pieces so that buffer boundaries fall inside writes.
+    let mut rest = data;
+    let mut piece = 1;
+    while !rest.is_empty() {
+        let n = piece.min(rest.len());
+        w.write(&rest[..n]).await.expect("write");
+        rest = &rest[n..];
+        piece = piece * 7 + 4093;
+    }
+    w.finish().await.expect("finish")
+}
+
+#[test]
+fn open_prepares_sys_vol_and_clears_leftovers() {
+    let dir = TempDir::new("open");
+    let sys = dir.path().join(SYS_VOL);
+    fs::create_dir_all(sys.join("tmp/stale/dd")).expect("mkdir");
+    fs::write(sys.join("tmp/stale/dd/part.1"), b"x").expect("write");
+    fs::write(sys.join("tmp/loose"), b"x").expect("write");
+    fs::create_dir_all(sys.join("trash/old")).expect("mkdir");
+    fs::create_dir_all(sys.join("multipart/upload")).expect("mkdir");
+    run(|| async {
+        let drive = open(&dir).await;
+        assert_eq!(drive.endpoint(), dir.path().display().to_string());
+        assert_eq!(drive.root(), dir.path());
+    });
+    assert_eq!(entries(&sys), ["buckets", "multipart", "tmp", "trash"]);
+    assert!(
+        entries(&sys.join("tmp")).is_empty(),
+        "tmp emptied, probe removed"
+    );
+    assert!(entries(&sys.join("trash")).is_empty());
+    assert_eq!(
+        entries(&sys.join("multipart")),
+        ["upload"],
+        "uploads survive"
+    );
+
+    let gone = dir.path().join("missing");
+    let file = dir.path().join("file");
+    fs::write(&file, b"x").expect("write");
+    run(|| async {
+        assert!(matches!(
+            LocalDrive::open(gone).await,
+            Err(DriveError::Offline)
+        ));
+        assert!(matches!(
+            LocalDrive::open(file).await,
+            Err(DriveError::Offline)
+        ));
+    });
+}
+
+fn file_writer_round_trip(hint: u64, buffer: usize) {
+    assert_eq!(buffers::buffer_size_for(hint), buffer);
+    let dir = TempDir::new("writer");
+    let sizes = [
+        0,
+        1,
+        4095,
+        4096,
+        4097,
+        BUFFER_SMALL - 1,
+        BUFFER_SMALL,
+        BUFFER_SMALL + 1,
+        BUFFER_LARGE + 4096,
+        9 * (1 << 20) + 12345,
+    ];
+    run(|| async {
+        let drive = open(&dir).await;
+        for (i, &size) in sizes.iter().enumerate() {
+            let data = pattern(size, i as u64 + 1);
+            let path = format!("tmp/obj{i}/dd/part.1");
+            assert_eq!(
+                write_file(&drive, SYS_VOL, &path, &data, hint).await,
+                size as u64
+            );
+            let on_disk = fs::read(dir.path().join(SYS_VOL).join(&path)).expect("read");
+            assert!(on_disk == data, "size {size}: file content differs");
+
+            let mut windows = vec![(0, size), (size, 0)];
+            if size > 0 {
+                windows.extend([(1, size - 1), (size - 1, 1), (size / 2, size - size / 2)]);
+            }
+            if size > 8192 {
+                windows.extend([(4095, 2), (4096, 4096), (4000, 5000), (size - 4097, 4097)]);
+            }
+            if size > buffer + 100 {
+                windows.extend([(buffer - 50, 100), (buffer, 1)]);
+            }
+            for (offset, len) in windows {
+                let got = drive
+                    .read_file(SYS_VOL, &path, offset as u64, len)
+                    .await
+                    .expect("read_file");
+                assert!(
+                    got == data[offset..offset + len],
+                    "size {size}: window {offset}+{len} differs"
+                );
+            }
+            // Past the end: short, reported as Corrupt.
+            for (offset, len) in [(size, 1), (size.saturating_sub(1), 2), (size + 5000, 10)] {
+                match drive.read_file(SYS_VOL, &path, offset as u64, len).await {
+                    Err(DriveError::Corrupt { .. }) => {}
+                    other => panic!("size {size}: read {offset}+{len}: {other:?}"),
+                }
+            }
+        }
+    });
+}
+
+#[test]
+fn file_writer_small_buffers() {
+    file_writer_round_trip(0, BUFFER_SMALL);
+}
+
+#[test]
+fn file_writer_large_buffers() {
+    file_writer_round_trip(LARGE_OBJECT_BYTES, BUFFER_LARGE);
+}
+
+#[test]
+fn buffers_are_reused_with_two_writes_in_flight() {
+    let dir = TempDir::new("reuse");
+    run(|| async {
+        let drive = open(&dir).await;
+        let before = buffers::fresh_allocations();
+        let data = pattern(20 << 20, 3);
+        write_file(&drive, SYS_VOL, "tmp/big", &data, 0).await;
+        // One buffer filling + MAX_IN_FLIGHT being written, whatever the file size.
+        let fresh = buffers::fresh_allocations() - before;
+        assert!(fresh <= 1 + writer::MAX_IN_FLIGHT, "{fresh} fresh buffers");
+        write_file(&drive, SYS_VOL, "tmp/big2", &data, 0).await;
+        assert_eq!(
+            buffers::fresh_allocations() - before,
+            fresh,
+            "second file: all reused"
+        );
+        let back = drive
+            .read_file(SYS_VOL, "tmp/big2", 0, data.len())
+            .await
+            .expect("read");
+        assert!(back == data);
+    });
+}
+
+#[test]
+fn concurrent_writers_and_abandoned_writer() {
+    let dir = TempDir::new("concurrent");
+    run(|| async {
+        let drive = open(&dir).await;
+        let drive = &drive;
+        let write = |i: usize| async move {
+            let data = pattern(5 * (1 << 20) + i * 1000, 100 + i as u64);
+            let path = format!("tmp/c{i}");
+            write_file(drive, SYS_VOL, &path, &data, 0).await;
+            let back = drive
+                .read_file(SYS_VOL, &path, 0, data.len())
+                .await
+                .expect("read back");
+            assert!(back == data, "writer {i}");
+        };
+        let pairs = futures_lite::future::zip(
+            futures_lite::future::zip(write(0), write(1)),
+            futures_lite::future::zip(write(2), write(3)),
+        );
+        pairs.await;
+
+        // A writer dropped with writes in flight must not break the drive.
+        let mut w = drive
+            .create_file(SYS_VOL, "tmp/abandoned", 0)
+            .await
+            .expect("create");
+        w.write(&pattern(5 << 20, 9)).await.expect("write");
+        drop(w);
+        glommio::timer::sleep(std::time::Duration::from_millis(50)).await;
+        drive
+            .delete(SYS_VOL, "tmp/abandoned", false)
+            .await
+            .expect("delete");
+        assert!(buffers::idle_bytes() > 0, "buffers went back to the pool");
+    });
+}
+
+#[test]
+fn write_all_replaces_atomically() {
+    let dir = TempDir::new("write-all");
+    run(|| async {
+        let drive = open(&dir).await;
+        drive.make_vol("b").await.expect("make_vol");
+        assert!(matches!(
+            drive.read_all("b", "k/xl.meta").await,
+            Err(DriveError::FileNotFound)
+        ));
+        assert!(matches!(
+            drive.read_all("nope", "k/xl.meta").await,
+            Err(DriveError::VolumeNotFound)
+        ));
+        assert!(matches!(
+            drive.write_all("nope", "k/xl.meta", b"x").await,
+            Err(DriveError::VolumeNotFound)
+        ));
+        for (i, len) in [0usize, 1, 5000, 300_000, 17].into_iter().enumerate() {
+            let data = pattern(len, i as u64);
+            drive
+                .write_all("b", "deep/er/k/xl.meta", &data)
+                .await
+                .expect("write_all");
+            assert_eq!(
+                drive
+                    .read_all("b", "deep/er/k/xl.meta")
+                    .await
+                    .expect("read_all"),
+                data
+            );
+        }
+        // A directory is not a file; a file is not a directory on the way.
+        assert!(matches!(
+            drive.read_all("b", "deep/er").await,
+            Err(DriveError::FileNotFound)
+        ));
+        assert!(matches!(
+            drive.read_all("b", "deep/er/k/xl.meta/x").await,
+            Err(DriveError::FileNotFound)
+        ));
+    });
+    let tmp = dir.path().join(SYS_VOL).join(SYS_TMP_DIR);
+    assert!(entries(&tmp).is_empty(), "no temp file left behind");
+    assert_eq!(entries(&dir.path().join("b/deep/er/k")), ["xl.meta"]);
+}
+
+#[test]
+fn rename_data_commits_and_reads_back() {
+    let dir = TempDir::new("rename-data");
+    run(|| async {
+        let drive = open(&dir).await;
+        drive.make_vol("bucket").await.expect("make_vol");
+        let data = pattern(3 * (1 << 20) + 77, 5);
+        write_file(&drive, SYS_VOL, "tmp/u1/dd1/part.1", &data, 0).await;
+        write_file(&drive, SYS_VOL, "tmp/u1/dd1/part.2", b"two", 0).await;
+        drive
+            .rename_data(
+                SYS_VOL,
+                "tmp/u1/dd1",
+                Some("dd1"),
+                "bucket",
+                "photos/2024/cat.jpg",
+                &meta_bytes("v1"),
+            )
+            .await
+            .expect("rename_data");
+        let got = drive
+            .read_file("bucket", "photos/2024/cat.jpg/dd1/part.1", 1000, 2 << 20)
+            .await
+            .expect("read_file");
+        assert!(got == data[1000..1000 + (2 << 20)]);
+        let meta = drive
+            .read_all("bucket", "photos/2024/cat.jpg/xl.meta")
+            .await
+            .expect("read_all");
+        assert_eq!(
+            xl_meta::decode(&meta).expect("decode").versions[0].etag,
+            "v1"
+        );
+
+        // Inline version: only xl.meta is replaced; the old data dir is the caller's to clean.
+        drive
+            .rename_data(
+                SYS_VOL,
+                "tmp/u2",
+                None,
+                "bucket",
+                "photos/2024/cat.jpg",
+                &meta_bytes("v2"),
+            )
+            .await
+            .expect("rename_data inline");
+        let meta = drive
+            .read_all("bucket", "photos/2024/cat.jpg/xl.meta")
+            .await
+            .expect("read_all");
+        assert_eq!(
+            xl_meta::decode(&meta).expect("decode").versions[0].etag,
+            "v2"
+        );
+
+        // Missing source: nothing changes.
+        assert!(matches!(
+            drive
+                .rename_data(
+                    SYS_VOL,
+                    "tmp/gone",
+                    Some("dd9"),
+                    "bucket",
+                    "x",
+                    &meta_bytes("v3")
+                )
+                .await,
+            Err(DriveError::FileNotFound)
+        ));
+        assert!(matches!(
+            drive
+                .rename_data(SYS_VOL, "tmp/gone", None, "nope", "x", &meta_bytes("v3"))
+                .await,
+            Err(DriveError::VolumeNotFound)
+        ));
+    });
+    assert_eq!(
+        entries(&dir.path().join("bucket/photos/2024/cat.jpg")),
+        ["dd1", "xl.meta"]
+    );
+    assert_eq!(
+        entries(&dir.path().join("bucket/photos/2024/cat.jpg/dd1")),
+        ["part.1", "part.2"]
+    );
+    assert_eq!(entries(&dir.path().join(SYS_VOL).join("tmp")), ["u1"]);
+    assert!(entries(&dir.path().join(SYS_VOL).join("tmp/u1")).is_empty());
+    assert!(!dir.path().join("bucket/x").exists());
+}
+
+#[test]
+fn rename_moves_files_and_dirs() {
+    let dir = TempDir::new("rename");
+    run(|| async {
+        let drive = open(&dir).await;
+        drive.make_vol("b").await.expect("make_vol");
+        write_file(&drive, SYS_VOL, "tmp/p/part.1", b"part one", 0).await;
+        drive
+            .rename(SYS_VOL, "tmp/p/part.1", SYS_VOL, "multipart/up/dd/part.1")
+            .await
+            .expect("rename file");
+        assert_eq!(
+            drive
+                .read_file(SYS_VOL, "multipart/up/dd/part.1", 5, 3)
+                .await
+                .expect("read"),
+            b"one"
+        );
+        drive
+            .rename(SYS_VOL, "multipart/up", "b", "moved/up")
+            .await
+            .expect("rename dir");
+        assert_eq!(
+            drive.list_dir("b", "moved/up").await.expect("list"),
+            ["dd/"]
+        );
+        assert!(matches!(
+            drive.rename(SYS_VOL, "tmp/none", "b", "x").await,
+            Err(DriveError::FileNotFound)
+        ));
+        assert!(matches!(
+            drive.rename("nope", "a", "b", "x").await,
+            Err(DriveError::VolumeNotFound)
+        ));
+    });
+}
+
+#[test]
+fn delete_removes_empty_parents() {
+    let dir = TempDir::new("delete");
+    run(|| async {
+        let drive = open(&dir).await;
+        drive.make_vol("b").await.expect("make_vol");
+        drive
+            .write_all("b", "a/b/c/xl.meta", b"1")
+            .await
+            .expect("w");
+        drive
+            .write_all("b", "a/keep/xl.meta", b"2")
+            .await
+            .expect("w");
+        drive
+            .delete("b", "a/b/c/xl.meta", false)
+            .await
+            .expect("delete file");
+        assert_eq!(drive.list_dir("b", "a").await.expect("list"), ["keep/"]);
+
+        write_file(&drive, "b", "a/keep/dd/part.1", b"data", 0).await;
+        assert!(
+            drive.delete("b", "a/keep", false).await.is_err(),
+            "non-empty dir without recursive"
+        );
+        drive.delete("b", "a/keep", true).await.expect("recursive");
+        assert!(drive.list_dir("b", "").await.expect("list").is_empty());
+        assert!(matches!(
+            drive.delete("b", "a", true).await,
+            Err(DriveError::FileNotFound)
+        ));
+        assert!(matches!(
+            drive.delete("nope", "a", true).await,
+            Err(DriveError::VolumeNotFound)
+        ));
+        drive.write_all("b", "e/xl.meta", b"3").await.expect("w");
+        drive.delete("b", "e/xl.meta", false).await.expect("delete");
+        drive.stat_vol("b").await.expect("the volume itself stays");
+
+        // SYS_VOL's own directories survive deleting their last entry.
+        write_file(&drive, SYS_VOL, "tmp/u1/dd/part.1", b"x", 0).await;
+        drive
+            .delete(SYS_VOL, "tmp/u1", true)
+            .await
+            .expect("abort upload");
+        drive
+            .write_all(SYS_VOL, "buckets/b/policy.json", b"{}")
+            .await
+            .expect("w");
+        drive
+            .delete(SYS_VOL, "buckets/b/policy.json", false)
+            .await
+            .expect("rm");
+        let top = drive.list_dir(SYS_VOL, "").await.expect("list");
+        assert_eq!(top, ["buckets/", "multipart/", "tmp/", "trash/"]);
+        assert!(drive
+            .list_dir(SYS_VOL, "buckets")
+            .await
+            .expect("list")
+            .is_empty());
+        drive
+            .write_all("b", "after/xl.meta", b"4")
+            .await
+            .expect("tmp still works");
+        drive.delete("b", "after/xl.meta", false).await.expect("rm");
+    });
+    assert!(entries(&dir.path().join(SYS_VOL).join("trash")).is_empty());
+    assert!(entries(&dir.path().join("b")).is_empty());
+}
+
+#[test]
+fn list_dir_sorted_with_dir_slash() {
+    let dir = TempDir::new("list-dir");
+    run(|| async {
+        let drive = open(&dir).await;
+        drive.make_vol("b").await.expect("make_vol");
+        for path in [
+            "d/a/xl.meta",
+            "d/a-b/xl.meta",
+            "d/ab",
+            "d/a!",
+            "d/B/x",
+            "d/ä",
+        ] {
+            drive.write_all("b", path, b"x").await.expect("write");
+        }
+        let expected = ["B/", "a!", "a-b/", "a/", "ab", "ä"];
+        assert_eq!(drive.list_dir("b", "d").await.expect("list"), expected);
+        assert_eq!(drive.list_dir("b", "d/").await.expect("list"), expected);
+        assert_eq!(drive.list_dir("b", "").await.expect("list"), ["d/"]);
+        assert!(matches!(
+            drive.list_dir("b", "zz").await,
+            Err(DriveError::FileNotFound)
+        ));
+        assert!(matches!(
+            drive.list_dir("nope", "").await,
+            Err(DriveError::VolumeNotFound)
+        ));
+    });
+}
+
+#[test]
+fn walk_in_key_byte_order() {
+    let dir = TempDir::new("walk");
+    let keys = ["a", "a!", "a-b", "a/b", "ab", "b/c/d", "b/c/d/e", "b0", "z"];
+    run(|| async {
+        let drive = open(&dir).await;
+        drive.make_vol("v").await.expect("make_vol");
+        // Create in an unsorted order.
+        for key in keys.iter().rev() {
+            drive
+                .write_all("v", &format!("{key}/xl.meta"), &meta_bytes(key))
+                .await
+                .expect("write");
+        }
+        // Data dirs are not keys; neither are directories without xl.meta ("b", "b/c").
+        write_file(
+            &drive,
+            "v",
+            "a/0b1c2d3e-4f50-4617-8899-aabbccddeeff/part.1",
+            b"d",
+            0,
+        )
+        .await;
+        write_file(
+            &drive,
+            "v",
+            "b/c/d/11111111-2222-4333-8444-555555555555/part.1",
+            b"d",
+            0,
+        )
+        .await;
+
+        let all = drive.walk("v", "", "", 1000).await.expect("walk");
+        let got: Vec<&str> = all.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(got, keys);
+        for (key, meta) in &all {
+            assert_eq!(
+                &xl_meta::decode(meta).expect("decode").versions[0].etag,
+                key
+            );
+        }
+
+        let walk = |prefix: &'static str, start_after: &'static str, limit: usize| {
+            let drive = &drive;
+            async move {
+                let found = drive
+                    .walk("v", prefix, start_after, limit)
+                    .await
+                    .expect("walk");
+                found.into_iter().map(|(k, _)| k).collect::<Vec<_>>()
+            }
+        };
+        assert_eq!(walk("a", "", 1000).await, ["a", "a!", "a-b", "a/b", "ab"]);
+        assert_eq!(walk("a/", "", 1000).await, ["a/b"]);
+        assert_eq!(walk("a-", "", 1000).await, ["a-b"]);
+        assert_eq!(walk("b/c/", "", 1000).await, ["b/c/d", "b/c/d/e"]);
+        assert_eq!(walk("b/c/d/", "", 1000).await, ["b/c/d/e"]);
+        assert_eq!(walk("b/", "", 1000).await, ["b/c/d", "b/c/d/e"]);
+        assert!(walk("c", "", 1000).await.is_empty());
+        assert!(walk("x/y/", "", 1000).await.is_empty());
+        assert!(walk("../", "", 1000).await.is_empty());
+        assert_eq!(
+            walk("", "a-b", 1000).await,
+            ["a/b", "ab", "b/c/d", "b/c/d/e", "b0", "z"]
+        );
+        assert_eq!(walk("", "a/", 3).await, ["a/b", "ab", "b/c/d"]);
+        assert_eq!(walk("", "b/c/d", 1000).await, ["b/c/d/e", "b0", "z"]);
+        assert_eq!(walk("", "a", 2).await, ["a!", "a-b"]);
+        assert_eq!(walk("b", "b/c/d/e", 1000).await, ["b0"]);
+        assert!(walk("", "z", 1000).await.is_empty());
+        assert!(walk("", "", 0).await.is_empty());
+        // Paging with limit 1 visits every key once, in order.
+        let mut paged = Vec::new();
+        let mut after = String::new();
+        loop {
+            let page = drive.walk("v", "", &after, 1).await.expect("walk");
+            let Some((key, _)) = page.into_iter().next() else {
+                break;
+            };
+            after = key.clone();
+            paged.push(key);
+        }
+        assert_eq!(paged, keys);
+        assert!(matches!(
+            drive.walk("nope", "", "", 10).await,
+            Err(DriveError::VolumeNotFound)
+        ));
+    });
+}
+
+#[test]
+fn walk_finds_keys_beside_data_dirs_and_batches_reads() {
+    let dir = TempDir::new("walk-many");
+    run(|| async {
+        let drive = open(&dir).await;
+        drive.make_vol("v").await.expect("make_vol");
+        let uuid = "0b1c2d3e-4f50-4617-8899-aabbccddeeff";
+        // "k" has a data dir that also holds a nested key: both must be found.
+        drive
+            .write_all("v", "k/xl.meta", &meta_bytes("k"))
+            .await
+            .expect("w");
+        write_file(&drive, "v", &format!("k/{uuid}/part.1"), b"d", 0).await;
+        let nested = format!("k/{uuid}/x");
+        drive
+            .write_all("v", &format!("{nested}/xl.meta"), &meta_bytes(&nested))
+            .await
+            .expect("w");
+        // A directory holding only a data-like directory (no xl.meta anywhere): no key.
+        write_file(&drive, "v", &format!("orphan/{uuid}/part.1"), b"d", 0).await;
+        let mut expected = vec!["k".to_string(), nested.clone()];
+        for i in 0..40 {
+            let key = format!("m/{i:03}");
+            drive
+                .write_all("v", &format!("{key}/xl.meta"), &meta_bytes(&key))
+                .await
+                .expect("w");
+            write_file(&drive, "v", &format!("{key}/{uuid}/part.1"), b"d", 0).await;
+            expected.push(key);
+        }
+        let all = drive.walk("v", "", "", usize::MAX).await.expect("walk");
+        let got: Vec<&String> = all.iter().map(|(k, _)| k).collect();
+        assert_eq!(got, expected.iter().collect::<Vec<_>>());
+        for (key, meta) in &all {
+            assert_eq!(
+                &xl_meta::decode(meta).expect("decode").versions[0].etag,
+                key
+            );
+        }
+        for limit in [1, 2, 3, 16, 17, 25, 41, 42, 43] {
+            let page = drive.walk("v", "", "", limit).await.expect("walk");
+            let got: Vec<String> = page.into_iter().map(|(k, _)| k).collect();
+            assert_eq!(got, expected[..limit.min(expected.len())], "limit {limit}");
+        }
+        let page = drive.walk("v", "m/", "m/009", 5).await.expect("walk");
+        let got: Vec<String> = page.into_iter().map(|(k, _)| k).collect();
+        assert_eq!(got, ["m/010", "m/011", "m/012", "m/013", "m/014"]);
+    });
+}
+
+#[test]
+fn volumes() {
+    let dir = TempDir::new("vols");
+    fs::create_dir(dir.path().join("lost+found")).expect("mkdir");
+    run(|| async {
+        let drive = open(&dir).await;
+        assert!(drive.list_vols().await.expect("list").is_empty());
+        drive.make_vol("beta").await.expect("make");
+        drive.make_vol("alpha").await.expect("make");
+        assert!(matches!(
+            drive.make_vol("beta").await,
+            Err(DriveError::VolumeExists)
+        ));
+        let vols = drive.list_vols().await.expect("list");
+        let names: Vec<&str> = vols.iter().map(|v| v.name.as_str()).collect();
+        assert_eq!(names, ["alpha", "beta"]);
+        assert!(vols
+            .iter()
+            .all(|v| v.created_ns > 1_600_000_000_000_000_000));
+        assert_eq!(drive.stat_vol("alpha").await.expect("stat").name, "alpha");
+        assert!(matches!(
+            drive.stat_vol("gamma").await,
+            Err(DriveError::VolumeNotFound)
+        ));
+        drive
+            .stat_vol(SYS_VOL)
+            .await
+            .expect("the system volume exists");
+
+        drive.write_all("beta", "k/xl.meta", b"x").await.expect("w");
+        assert!(matches!(
+            drive.delete_vol("beta", false).await,
+            Err(DriveError::VolumeNotEmpty)
+        ));
+        drive.delete_vol("beta", true).await.expect("force");
+        drive.delete_vol("alpha", false).await.expect("empty");
+        assert!(matches!(
+            drive.delete_vol("alpha", false).await,
+            Err(DriveError::VolumeNotFound)
+        ));
+        assert!(matches!(
+            drive.delete_vol("alpha", true).await,
+            Err(DriveError::VolumeNotFound)
+        ));
+        assert!(drive.delete_vol(SYS_VOL, true).await.is_err());
+        assert!(drive.list_vols().await.expect("list").is_empty());
+
+        let info = drive.disk_info().await.expect("disk_info");
+        assert!(info.total_bytes > 0 && info.free_bytes <= info.total_bytes);
+    });
+    assert!(entries(&dir.path().join(SYS_VOL).join("trash")).is_empty());
+}
+
+#[test]
+fn path_traversal_refused() {
+    let dir = TempDir::new("traversal");
+    let bad_paths = [
+        "../x",
+        "..",
+        "/etc/passwd",
+        "a//b",
+        "a/./b",
+        "a/",
+        "",
+        "a\0b",
+    ];
+    let bad_vols = ["..", ".", "", "a/b", "/tmp", "x\0"];
+    run(|| async {
+        let drive = open(&dir).await;
+        drive.make_vol("b").await.expect("make_vol");
+        let refused = |r: Result<(), DriveError>, what: &str| match r {
+            Err(e) if e.is_invalid_input() => {}
+            other => panic!("{what}: {other:?}"),
+        };
+        for p in bad_paths {
+            refused(drive.read_all("b", p).await.map(drop), p);
+            refused(drive.write_all("b", p, b"x").await, p);
+            refused(drive.create_file("b", p, 0).await.map(drop), p);
+            refused(drive.read_file("b", p, 0, 1).await.map(drop), p);
+            refused(drive.delete("b", p, true).await, p);
+            refused(drive.rename("b", p, "b", "ok").await, p);
+            refused(drive.rename(SYS_VOL, "tmp", "b", p).await, p);
+            refused(
+                drive.rename_data(SYS_VOL, "tmp", None, "b", p, b"x").await,
+                p,
+            );
+            refused(
+                drive
+                    .rename_data(SYS_VOL, p, Some("dd"), "b", "k", b"x")
+                    .await,
+                p,
+            );
+            if !p.is_empty() && p != "a/" {
+                refused(drive.list_dir("b", p).await.map(drop), p);
+            }
+        }
+        refused(
+            drive
+                .rename_data(SYS_VOL, "tmp", Some("../dd"), "b", "k", b"x")
+                .await,
+            "data dir",
+        );
+        for v in bad_vols {
+            refused(drive.make_vol(v).await, v);
+            refused(drive.stat_vol(v).await.map(drop), v);
+            refused(drive.delete_vol(v, true).await, v);
+            refused(drive.read_all(v, "k").await.map(drop), v);
+            refused(drive.write_all(v, "k", b"x").await, v);
+            refused(drive.list_dir(v, "").await.map(drop), v);
+            refused(drive.walk(v, "", "", 10).await.map(drop), v);
+        }
+    });
+    // Nothing was created or removed anywhere.
+    assert_eq!(entries(dir.path()), [SYS_VOL, "b"]);
+    assert!(entries(&dir.path().join("b")).is_empty());
+}
+
+#[test]
+fn opens_racing_deletes_do_not_panic() {
+    // glommio 0.9 panics if a DmaFile path vanishes mid-open (GLOMMIO.md pitfall #3): the
+    // drive's namespace lock must order them.
+    let dir = TempDir::new("race");
+    run(|| async {
+        let drive = open(&dir).await;
+        drive.make_vol("b").await.expect("make_vol");
+        let drive = &drive;
+        for round in 0..50 {
+            let path = format!("k{round}/dd/part.1");
+            write_file(drive, "b", &path, b"0123456789", 0).await;
+            let read = async {
+                match drive.read_file("b", &path, 0, 10).await {
+                    Ok(bytes) => assert_eq!(bytes, b"0123456789"),
+                    Err(e) => assert!(e.is_not_found(), "{e:?}"),
+                }
+            };
+            let delete = async {
+                drive
+                    .delete("b", &format!("k{round}"), true)
+                    .await
+                    .expect("delete");
+            };
+            futures_lite::future::zip(read, delete).await;
+        }
+    });
+}

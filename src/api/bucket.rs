@@ -1,0 +1,166 @@
+//! Bucket operations, and DeleteObjects (a bucket-level request that fans out per key).
+
+use minnow_net::http::{HttpConn, RequestHead};
+use minnow_net::s3::error::{S3Error, S3ErrorCode};
+use minnow_net::s3::router::check_object_key;
+use minnow_net::s3::sigv4::AuthOk;
+use minnow_net::s3::xml::{
+    self, BucketEntry, DeleteErrorEntry, DeleteResult, DeletedEntry, ListAllMyBucketsResult, Owner,
+};
+
+use super::{read_small_body, Reply, Response, ServerCtx};
+
+/// The region minnow reports.
+pub const REGION: &str = "us-east-1";
+
+/// The owner of every bucket: the root user.
+pub fn owner(ctx: &ServerCtx) -> Owner {
+    Owner {
+        id: "02d6176db174dc93cb1b899f7c6078f08654445fe8cf1b6ce98d8855f66bdbf4".into(),
+        display_name: ctx.config.access_key.clone(),
+    }
+}
+
+/// ListBuckets.
+pub async fn list_buckets(ctx: &ServerCtx) -> Result<Reply, S3Error> {
+    let buckets = ctx.cluster.list_buckets().await?;
+    let xml = ListAllMyBucketsResult {
+        owner: owner(ctx),
+        buckets: buckets
+            .into_iter()
+            .map(|v| BucketEntry {
+                name: v.name,
+                created_ns: v.created_ns,
+            })
+            .collect(),
+        continuation_token: None,
+        prefix: None,
+    }
+    .to_xml();
+    Ok(Reply::Full(Response::xml(xml)))
+}
+
+/// CreateBucket (an optional CreateBucketConfiguration body names a region; any is accepted,
+/// minnow is region-agnostic).
+pub async fn create_bucket(
+    ctx: &ServerCtx,
+    conn: &mut HttpConn,
+    head: &RequestHead,
+    auth: &AuthOk,
+    bucket: &str,
+) -> Result<Reply, S3Error> {
+    let body = read_small_body(conn, head, auth).await?;
+    if !body.is_empty() {
+        xml::parse_create_bucket_configuration(&body)?;
+    }
+    if !ctx.cluster.make_bucket(bucket).await? {
+        return Err(S3Error::new(S3ErrorCode::BucketAlreadyOwnedByYou));
+    }
+    Ok(Reply::Full(
+        Response::new(200).header("location", format!("/{bucket}")),
+    ))
+}
+
+/// HeadBucket.
+pub async fn head_bucket(ctx: &ServerCtx, bucket: &str) -> Result<Reply, S3Error> {
+    ctx.cluster.stat_bucket(bucket).await?;
+    Ok(Reply::Full(
+        Response::new(200).header("x-amz-bucket-region", REGION),
+    ))
+}
+
+/// DeleteBucket.
+pub async fn delete_bucket(ctx: &ServerCtx, bucket: &str) -> Result<Reply, S3Error> {
+    ctx.cluster.delete_bucket(bucket).await?;
+    Ok(Reply::Full(Response::new(204)))
+}
+
+/// GetBucketLocation: the empty constraint means us-east-1.
+pub async fn location(ctx: &ServerCtx, bucket: &str) -> Result<Reply, S3Error> {
+    ctx.cluster.stat_bucket(bucket).await?;
+    Ok(Reply::Full(Response::xml(xml::location_constraint_xml(
+        REGION,
+    ))))
+}
+
+/// GetBucketVersioning: minnow does not version yet, so never enabled.
+pub async fn versioning(ctx: &ServerCtx, bucket: &str) -> Result<Reply, S3Error> {
+    ctx.cluster.stat_bucket(bucket).await?;
+    Ok(Reply::Full(Response::xml(
+        xml::versioning_configuration_xml(None),
+    )))
+}
+
+/// GetBucketAcl: the owner has FULL_CONTROL.
+pub async fn acl(ctx: &ServerCtx, bucket: &str) -> Result<Reply, S3Error> {
+    ctx.cluster.stat_bucket(bucket).await?;
+    Ok(Reply::Full(Response::xml(xml::access_control_policy_xml(
+        &owner(ctx),
+    ))))
+}
+
+/// GetObjectAcl: as the bucket's.
+pub async fn object_acl(ctx: &ServerCtx, bucket: &str, key: &str) -> Result<Reply, S3Error> {
+    ctx.cluster.head_object(bucket, key).await?;
+    Ok(Reply::Full(Response::xml(xml::access_control_policy_xml(
+        &owner(ctx),
+    ))))
+}
+
+/// DeleteObjects: each key is deleted on the set (and core) that owns it; per-key failures are
+/// reported in the result, not as a request failure.
+pub async fn delete_objects(
+    ctx: &ServerCtx,
+    conn: &mut HttpConn,
+    head: &RequestHead,
+    auth: &AuthOk,
+    bucket: &str,
+) -> Result<Reply, S3Error> {
+    if head.header("content-md5").is_none()
+        && !head
+            .headers
+            .keys()
+            .any(|k| k.as_str().starts_with("x-amz-checksum-"))
+        && head.header("x-amz-sdk-checksum-algorithm").is_none()
+    {
+        return Err(S3Error::with_message(
+            S3ErrorCode::InvalidRequest,
+            "Missing required header for this request: Content-MD5",
+        ));
+    }
+    let body = read_small_body(conn, head, auth).await?;
+    let request = xml::parse_delete(&body)?;
+    ctx.cluster.stat_bucket(bucket).await?;
+    let mut result = DeleteResult {
+        quiet: request.quiet,
+        deleted: Vec::new(),
+        errors: Vec::new(),
+    };
+    for object in request.objects {
+        let outcome = match check_object_key(&object.key) {
+            Err(e) => Err(e),
+            Ok(()) if object.version_id.as_deref().is_some_and(|v| v != "null") => {
+                Err(S3Error::new(S3ErrorCode::NoSuchVersion))
+            }
+            Ok(()) => ctx
+                .cluster
+                .delete_object(bucket, &object.key)
+                .await
+                .map_err(S3Error::from),
+        };
+        match outcome {
+            Ok(()) => result.deleted.push(DeletedEntry {
+                key: object.key,
+                version_id: object.version_id,
+                delete_marker: false,
+                delete_marker_version_id: None,
+            }),
+            Err(error) => result.errors.push(DeleteErrorEntry {
+                key: object.key,
+                version_id: object.version_id,
+                error,
+            }),
+        }
+    }
+    Ok(Reply::Full(Response::xml(result.to_xml())))
+}

@@ -1,0 +1,94 @@
+//! The one place where object-layer errors become S3 errors. Server-side failures (quorum lost,
+//! internal errors) are logged here, once, with their cause; client errors are not logged.
+
+use minnow_net::s3::error::{S3Error, S3ErrorCode};
+
+use crate::object::ObjectError;
+
+impl From<ObjectError> for S3Error {
+    #[track_caller]
+    fn from(e: ObjectError) -> Self {
+        use ObjectError::*;
+        let code = match &e {
+            NoSuchBucket(_) => S3ErrorCode::NoSuchBucket,
+            BucketExists(_) => S3ErrorCode::BucketAlreadyOwnedByYou,
+            BucketNotEmpty(_) => S3ErrorCode::BucketNotEmpty,
+            NoSuchKey { .. } => S3ErrorCode::NoSuchKey,
+            NoSuchUpload(_) => S3ErrorCode::NoSuchUpload,
+            InvalidPart(_) => S3ErrorCode::InvalidPart,
+            InvalidPartOrder => S3ErrorCode::InvalidPartOrder,
+            EntityTooSmall { .. } => S3ErrorCode::EntityTooSmall,
+            ReadQuorum { .. } => S3ErrorCode::SlowDownRead,
+            WriteQuorum { .. } => S3ErrorCode::SlowDownWrite,
+            Body(_) => S3ErrorCode::IncompleteBody,
+            InvalidArgument(_) => S3ErrorCode::InvalidArgument,
+            Internal(_) => S3ErrorCode::InternalError,
+        };
+        if code.status() >= 500 {
+            let at = std::panic::Location::caller();
+            tracing::error!(code = code.code(), error = %e, at = %at, "request failed");
+        }
+        match &e {
+            // Client-facing text for these comes from the table; the cause stays in the log.
+            ReadQuorum { .. } | WriteQuorum { .. } | Internal(_) => S3Error::new(code),
+            _ => S3Error::with_message(code, e.to_string()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quorum_losses_are_503_and_hide_their_cause() {
+        let e: S3Error = ObjectError::ReadQuorum {
+            online: 1,
+            needed: 2,
+            detail: "/secret/path".into(),
+        }
+        .into();
+        assert_eq!(e.code, S3ErrorCode::SlowDownRead);
+        assert_eq!(e.status(), 503);
+        assert!(!e.message().contains("/secret/path"));
+        let e: S3Error = ObjectError::WriteQuorum {
+            online: 2,
+            needed: 3,
+            detail: String::new(),
+        }
+        .into();
+        assert_eq!(e.code, S3ErrorCode::SlowDownWrite);
+    }
+
+    #[test]
+    fn client_errors_keep_their_code() {
+        let cases = [
+            (
+                ObjectError::NoSuchBucket("b".into()),
+                S3ErrorCode::NoSuchBucket,
+            ),
+            (
+                ObjectError::BucketExists("b".into()),
+                S3ErrorCode::BucketAlreadyOwnedByYou,
+            ),
+            (
+                ObjectError::BucketNotEmpty("b".into()),
+                S3ErrorCode::BucketNotEmpty,
+            ),
+            (
+                ObjectError::NoSuchUpload("u".into()),
+                S3ErrorCode::NoSuchUpload,
+            ),
+            (ObjectError::InvalidPart(3), S3ErrorCode::InvalidPart),
+            (ObjectError::InvalidPartOrder, S3ErrorCode::InvalidPartOrder),
+            (
+                ObjectError::EntityTooSmall { part: 1, size: 5 },
+                S3ErrorCode::EntityTooSmall,
+            ),
+        ];
+        for (obj, code) in cases {
+            let e: S3Error = obj.into();
+            assert_eq!(e.code, code);
+        }
+    }
+}

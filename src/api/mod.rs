@@ -1,0 +1,432 @@
+//! The S3 API: one connection loop, one dispatch, one handler file per operation family.
+//!
+//! Per request: peek at the head, route it (`minnow_net::s3::router`), and if it names an object
+//! whose set another core owns, hand the connection to that core and stop. Otherwise read the
+//! head, authenticate once, and `match` the endpoint to its handler. Handlers return
+//! `Result<Reply, S3Error>`; they never write error responses themselves: the loop renders every
+//! error (and logs server-side ones once, in `error.rs`). After the exchange the connection is
+//! kept only if its request body was fully read.
+
+mod bucket;
+mod copy;
+mod error;
+mod get;
+mod headers;
+mod list;
+mod multipart;
+mod put;
+
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use glommio::net::TcpStream;
+use minnow_net::http::{HttpConn, HttpError, RequestHead, ResponseHead};
+use minnow_net::s3::error::{S3Error, S3ErrorCode};
+use minnow_net::s3::router::{self, Endpoint};
+use minnow_net::s3::sigv4::{self, AuthOk, Credentials};
+
+use crate::cluster::Cluster;
+use crate::config::ServerConfig;
+use crate::cross_core::{CoreMessage, Handoff};
+
+/// Largest XML request body read into memory (CompleteMultipartUpload with 10 000 parts fits).
+const XML_BODY_MAX: usize = 2 << 20;
+/// Bytes of an unread request body drained to keep a connection alive; beyond, it is closed.
+const DRAIN_MAX: u64 = 256 << 10;
+
+/// What one core needs to serve requests.
+pub struct ServerCtx {
+    /// The pool as seen from this core.
+    pub cluster: Cluster,
+    /// Parsed configuration.
+    pub config: Arc<ServerConfig>,
+    credentials: Credentials,
+    request_counter: std::cell::Cell<u64>,
+}
+
+impl ServerCtx {
+    /// Context for one core.
+    pub fn new(cluster: Cluster, config: Arc<ServerConfig>) -> Self {
+        let credentials = Credentials {
+            access_key: config.access_key.clone(),
+            secret_key: config.secret_key.clone(),
+        };
+        ServerCtx {
+            cluster,
+            config,
+            credentials,
+            request_counter: std::cell::Cell::new(0),
+        }
+    }
+
+    fn next_request_id(&self) -> String {
+        let n = self.request_counter.get() + 1;
+        self.request_counter.set(n);
+        format!(
+            "{:X}{:02X}{:010X}",
+            crate::object::now_ns() as u64 >> 20,
+            self.cluster.core.0,
+            n
+        )
+    }
+}
+
+/// A handler's answer.
+pub enum Reply {
+    /// A complete response to write.
+    Full(Response),
+    /// The handler wrote the response itself (streamed bodies).
+    Streamed,
+}
+
+/// A small response held in memory.
+pub struct Response {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Response {
+    /// Status only.
+    pub fn new(status: u16) -> Self {
+        Response {
+            status,
+            headers: Vec::new(),
+            body: Vec::new(),
+        }
+    }
+
+    /// 200 with an XML document.
+    pub fn xml(body: String) -> Self {
+        Response::new(200)
+            .header("content-type", "application/xml")
+            .body(body.into_bytes())
+    }
+
+    /// Add a header.
+    pub fn header(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.headers.push((name.to_string(), value.into()));
+        self
+    }
+
+    /// Set the body.
+    pub fn body(mut self, body: Vec<u8>) -> Self {
+        self.body = body;
+        self
+    }
+}
+
+/// Serve a freshly accepted connection.
+pub async fn serve_stream(ctx: Rc<ServerCtx>, stream: TcpStream) {
+    serve(ctx, HttpConn::new(stream, Vec::new())).await;
+}
+
+/// Serve a connection another core handed over.
+pub async fn serve_handoff(ctx: Rc<ServerCtx>, handoff: Handoff) {
+    match HttpConn::from_handoff(handoff.fd, handoff.buffered) {
+        Ok(conn) => serve(ctx, conn).await,
+        Err(e) => tracing::warn!(error = %e, "cannot take over a handed-off connection"),
+    }
+}
+
+async fn serve(ctx: Rc<ServerCtx>, mut conn: HttpConn) {
+    loop {
+        let peeked = match conn.peek_head().await {
+            Ok(Some(h)) => h,
+            Ok(None) => return,
+            Err(e) => return answer_bad_head(&ctx, &mut conn, e).await,
+        };
+        let domain = ctx.config.domain.as_deref();
+        let routed = router::route(&peeked, domain);
+        if let Ok(endpoint) = &routed {
+            if let Some(key) = endpoint.key() {
+                let owner = ctx.cluster.owner_of(ctx.cluster.set_of(key));
+                if owner != ctx.cluster.core {
+                    hand_off(&ctx, conn, owner).await;
+                    return;
+                }
+            }
+        }
+        let head = match conn.read_head().await {
+            Ok(Some(h)) => h,
+            Ok(None) => return,
+            Err(e) => return answer_bad_head(&ctx, &mut conn, e).await,
+        };
+        let request_id = ctx.next_request_id();
+        let result = match routed {
+            Ok(endpoint) => dispatch(&ctx, &mut conn, &head, endpoint).await,
+            Err(e) => Err(e),
+        };
+        let written = match result {
+            Ok(Reply::Full(resp)) => write_response(&mut conn, &request_id, resp).await,
+            Ok(Reply::Streamed) => Ok(()),
+            Err(err) => {
+                let resource = head.path.clone();
+                write_error(&mut conn, &request_id, err.with_resource(resource)).await
+            }
+        };
+        if written.is_err() || !conn.reusable() {
+            return;
+        }
+        // Keep the connection only if the rest of an unread body is small.
+        match conn
+            .body(
+                head.body_framing()
+                    .unwrap_or(minnow_net::http::BodyFraming::None),
+            )
+            .drain(DRAIN_MAX)
+            .await
+        {
+            Ok(true) => {}
+            _ => return,
+        }
+    }
+}
+
+async fn hand_off(ctx: &ServerCtx, conn: HttpConn, owner: crate::cross_core::CoreId) {
+    match conn.into_handoff() {
+        Ok((fd, buffered)) => {
+            if let Err(e) = ctx
+                .cluster
+                .mesh
+                .send(owner, CoreMessage::Handoff(Handoff { fd, buffered }))
+                .await
+            {
+                tracing::error!(error = %e, "hand-off failed; connection dropped");
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "cannot hand off connection"),
+    }
+}
+
+/// A head that cannot be parsed gets a 400 (or 431) and the connection closes.
+async fn answer_bad_head(ctx: &ServerCtx, conn: &mut HttpConn, e: HttpError) {
+    let code = match e {
+        HttpError::HeadTooLarge => S3ErrorCode::InvalidRequest,
+        HttpError::Malformed(_) => S3ErrorCode::InvalidRequest,
+        _ => return,
+    };
+    tracing::debug!(error = %e, "bad request head");
+    let err = S3Error::with_message(code, e.to_string());
+    let request_id = ctx.next_request_id();
+    let _ = write_error_closing(conn, &request_id, err).await;
+}
+
+async fn write_response(
+    conn: &mut HttpConn,
+    request_id: &str,
+    resp: Response,
+) -> Result<(), HttpError> {
+    let mut head = ResponseHead::new(resp.status)
+        .with_header("x-amz-request-id", request_id)
+        .with_content_length(Some(resp.body.len() as u64));
+    for (k, v) in resp.headers {
+        head = head.with_header(k, v);
+    }
+    if !conn.reusable() {
+        head = head.with_header("connection", "close");
+    }
+    conn.write_head(&head).await?;
+    if !resp.body.is_empty() {
+        conn.write_all(&resp.body).await?;
+    }
+    conn.end_response().await
+}
+
+async fn write_error(conn: &mut HttpConn, request_id: &str, err: S3Error) -> Result<(), HttpError> {
+    let mut resp = Response::new(err.status()).header("content-type", "application/xml");
+    if err.code == S3ErrorCode::InvalidRange {
+        if let Some(size) = err.message.as_deref().and_then(|m| m.strip_prefix("size=")) {
+            resp = resp.header("content-range", format!("bytes */{size}"));
+        }
+    }
+    if err.has_body() {
+        resp = resp.body(err.to_xml(request_id, request_id).into_bytes());
+    }
+    write_response(conn, request_id, resp).await
+}
+
+async fn write_error_closing(
+    conn: &mut HttpConn,
+    request_id: &str,
+    err: S3Error,
+) -> Result<(), HttpError> {
+    let body = err.to_xml(request_id, request_id).into_bytes();
+    let head = ResponseHead::new(err.status())
+        .with_header("x-amz-request-id", request_id)
+        .with_header("content-type", "application/xml")
+        .with_header("connection", "close")
+        .with_content_length(Some(body.len() as u64));
+    conn.write_head(&head).await?;
+    conn.write_all(&body).await?;
+    conn.end_response().await
+}
+
+fn authenticate(ctx: &ServerCtx, head: &RequestHead) -> Result<AuthOk, S3Error> {
+    sigv4::authenticate(head, &ctx.credentials, SystemTime::now())
+}
+
+/// Read a small request body (XML) whole, bounded.
+async fn read_small_body(
+    conn: &mut HttpConn,
+    head: &RequestHead,
+    auth: &AuthOk,
+) -> Result<Vec<u8>, S3Error> {
+    let framing = head
+        .body_framing()
+        .map_err(|e| S3Error::with_message(S3ErrorCode::InvalidRequest, e.to_string()))?;
+    let mut payload = put::payload(conn, head, framing, auth)?;
+    let mut out = Vec::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = put::read_payload(&mut payload, &mut buf).await?;
+        if n == 0 {
+            break;
+        }
+        if out.len() + n > XML_BODY_MAX {
+            return Err(S3Error::with_message(
+                S3ErrorCode::MalformedXML,
+                "request body too large",
+            ));
+        }
+        out.extend_from_slice(&buf[..n]);
+    }
+    payload.finish()?;
+    Ok(out)
+}
+
+async fn dispatch(
+    ctx: &ServerCtx,
+    conn: &mut HttpConn,
+    head: &RequestHead,
+    endpoint: Endpoint,
+) -> Result<Reply, S3Error> {
+    use Endpoint::*;
+    // Health checks are anonymous (load balancers probe them).
+    match &endpoint {
+        HealthLive | HealthReady | HealthCluster => return Ok(Reply::Full(Response::new(200))),
+        _ => {}
+    }
+    let auth = authenticate(ctx, head)?;
+    match endpoint {
+        ListBuckets { .. } => bucket::list_buckets(ctx).await,
+        CreateBucket { bucket } => bucket::create_bucket(ctx, conn, head, &auth, &bucket).await,
+        HeadBucket { bucket } => bucket::head_bucket(ctx, &bucket).await,
+        DeleteBucket { bucket } => bucket::delete_bucket(ctx, &bucket).await,
+        GetBucketLocation { bucket } => bucket::location(ctx, &bucket).await,
+        GetBucketVersioning { bucket } => bucket::versioning(ctx, &bucket).await,
+        GetBucketAcl { bucket } => bucket::acl(ctx, &bucket).await,
+        GetObjectAcl { bucket, key, .. } => bucket::object_acl(ctx, &bucket, &key).await,
+        ListObjectsV1 { bucket, params } => list::list_objects(ctx, &bucket, params, false).await,
+        ListObjectsV2 { bucket, params } => list::list_objects(ctx, &bucket, params, true).await,
+        ListObjectVersions { bucket, params } => list::list_versions(ctx, &bucket, params).await,
+        ListMultipartUploads { bucket, params } => list::list_uploads(ctx, &bucket, params).await,
+        DeleteObjects { bucket } => bucket::delete_objects(ctx, conn, head, &auth, &bucket).await,
+        PutObject { bucket, key } => put::put_object(ctx, conn, head, &auth, &bucket, &key).await,
+        CopyObject {
+            bucket,
+            key,
+            source,
+        } => copy::copy_object(ctx, head, &bucket, &key, source).await,
+        GetObject {
+            bucket,
+            key,
+            part_number,
+            ..
+        } => get::get_object(ctx, conn, head, &bucket, &key, part_number, false).await,
+        HeadObject {
+            bucket,
+            key,
+            part_number,
+            ..
+        } => get::get_object(ctx, conn, head, &bucket, &key, part_number, true).await,
+        DeleteObject { bucket, key, .. } => put::delete_object(ctx, &bucket, &key).await,
+        CreateMultipartUpload { bucket, key } => multipart::create(ctx, head, &bucket, &key).await,
+        UploadPart {
+            bucket,
+            key,
+            upload_id,
+            part_number,
+        } => {
+            multipart::upload_part(
+                ctx,
+                conn,
+                head,
+                &auth,
+                &bucket,
+                &key,
+                &upload_id,
+                part_number,
+            )
+            .await
+        }
+        UploadPartCopy {
+            bucket,
+            key,
+            upload_id,
+            part_number,
+            source,
+            range,
+        } => {
+            copy::upload_part_copy(
+                ctx,
+                head,
+                &bucket,
+                &key,
+                &upload_id,
+                part_number,
+                source,
+                range,
+            )
+            .await
+        }
+        CompleteMultipartUpload {
+            bucket,
+            key,
+            upload_id,
+        } => multipart::complete(ctx, conn, head, &auth, &bucket, &key, &upload_id).await,
+        AbortMultipartUpload {
+            bucket,
+            key,
+            upload_id,
+        } => multipart::abort(ctx, &bucket, &key, &upload_id).await,
+        ListParts {
+            bucket,
+            key,
+            upload_id,
+            max_parts,
+            part_number_marker,
+        } => {
+            multipart::list_parts(
+                ctx,
+                &bucket,
+                &key,
+                &upload_id,
+                max_parts,
+                part_number_marker,
+            )
+            .await
+        }
+        Unsupported { op, .. } => Err(S3Error::with_message(
+            op.answer,
+            format!("{} is not implemented by minnow", op.operation),
+        )),
+        HealthLive | HealthReady | HealthCluster => Ok(Reply::Full(Response::new(200))),
+    }
+}
+
+/// The set owning `key`; the connection was handed to this core for it, so it is local.
+fn local_set<'a>(
+    ctx: &'a ServerCtx,
+    key: &str,
+) -> Result<&'a std::rc::Rc<crate::erasure::ErasureSet>, S3Error> {
+    ctx.cluster.local_set_for(key).ok_or_else(|| {
+        tracing::error!(
+            key,
+            core = ctx.cluster.core.0,
+            "request reached a core that does not own its set"
+        );
+        S3Error::new(S3ErrorCode::InternalError)
+    })
+}

@@ -1,0 +1,353 @@
+//! One core's view of the whole pool: which set an object lives in, which core owns that set,
+//! and the operations that span every set (buckets, listings), run locally or through
+//! [`Mesh::call`] on the owner core.
+//!
+//! Placement: set = SipHash-2-4(key) keyed with the deployment id, modulo the set count
+//! (`SIPMOD+PARITY`, recorded in format.json); owner core = set modulo the core count.
+
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use minnow_io::VolInfo;
+
+use crate::cross_core::{CoreId, Mesh, SetRequest, SetResponse};
+use crate::erasure::{merge_sorted, ErasureSet, ListedObject, SetIndex, UploadListing};
+use crate::object::{ObjectError, ObjectInfo};
+
+/// Page size asked of each set while listing.
+const WALK_PAGE: usize = 1000;
+
+/// Per-core context: configuration, owned sets, the mesh.
+pub struct Cluster {
+    /// This core.
+    pub core: CoreId,
+    /// Number of cores.
+    pub cores: usize,
+    /// Deployment id (keys the placement hash).
+    pub deployment_id: [u8; 16],
+    /// Sets in the pool.
+    pub set_count: usize,
+    /// The sets this core owns.
+    pub sets: HashMap<SetIndex, Rc<ErasureSet>>,
+    /// Channels to the other cores.
+    pub mesh: Rc<Mesh>,
+}
+
+/// Result of a bucket listing.
+#[derive(Debug, Default)]
+pub struct Listing {
+    /// Objects, in key order.
+    pub objects: Vec<ListedObject>,
+    /// Common prefixes (with a delimiter), in order.
+    pub prefixes: Vec<String>,
+    /// More entries follow.
+    pub truncated: bool,
+    /// Where the next page starts (last key or prefix returned) when truncated.
+    pub next_marker: Option<String>,
+}
+
+impl Cluster {
+    /// The set holding `key`.
+    pub fn set_of(&self, key: &str) -> SetIndex {
+        SetIndex(minnow_codec::sip_mod(
+            key,
+            self.set_count,
+            &self.deployment_id,
+        ))
+    }
+
+    /// The core owning `set`.
+    pub fn owner_of(&self, set: SetIndex) -> CoreId {
+        CoreId(set.0 % self.cores)
+    }
+
+    /// The local set for `key`, if this core owns it.
+    pub fn local_set_for(&self, key: &str) -> Option<&Rc<ErasureSet>> {
+        self.sets.get(&self.set_of(key))
+    }
+
+    /// Run a set operation wherever the set lives.
+    pub async fn call(
+        &self,
+        set: SetIndex,
+        request: SetRequest,
+    ) -> Result<SetResponse, ObjectError> {
+        match self.sets.get(&set) {
+            Some(local) => handle_set_request(local, request).await,
+            None => self.mesh.call(self.owner_of(set), set, request).await,
+        }
+    }
+
+    async fn call_all(&self, request: SetRequest) -> Vec<Result<SetResponse, ObjectError>> {
+        futures::future::join_all(
+            (0..self.set_count).map(|s| self.call(SetIndex(s), request.clone())),
+        )
+        .await
+    }
+
+    /// CreateBucket: `Ok(false)` if it existed already.
+    pub async fn make_bucket(&self, bucket: &str) -> Result<bool, ObjectError> {
+        let mut created_any = false;
+        for r in self
+            .call_all(SetRequest::MakeBucket {
+                bucket: bucket.into(),
+            })
+            .await
+        {
+            match r? {
+                SetResponse::Created(c) => created_any |= c,
+                other => return Err(unexpected(&other)),
+            }
+        }
+        Ok(created_any)
+    }
+
+    /// DeleteBucket: refused while any set holds an object.
+    pub async fn delete_bucket(&self, bucket: &str) -> Result<(), ObjectError> {
+        self.stat_bucket(bucket).await?;
+        for r in self
+            .call_all(SetRequest::BucketIsEmpty {
+                bucket: bucket.into(),
+            })
+            .await
+        {
+            match r? {
+                SetResponse::Empty(true) => {}
+                SetResponse::Empty(false) => {
+                    return Err(ObjectError::BucketNotEmpty(bucket.into()))
+                }
+                other => return Err(unexpected(&other)),
+            }
+        }
+        for r in self
+            .call_all(SetRequest::DeleteBucket {
+                bucket: bucket.into(),
+                force: true,
+            })
+            .await
+        {
+            r?;
+        }
+        Ok(())
+    }
+
+    /// HeadBucket.
+    pub async fn stat_bucket(&self, bucket: &str) -> Result<VolInfo, ObjectError> {
+        match self
+            .call(
+                SetIndex(0),
+                SetRequest::StatBucket {
+                    bucket: bucket.into(),
+                },
+            )
+            .await?
+        {
+            SetResponse::Bucket(v) => Ok(v),
+            other => Err(unexpected(&other)),
+        }
+    }
+
+    /// ListBuckets (every set holds every bucket; set 0 answers).
+    pub async fn list_buckets(&self) -> Result<Vec<VolInfo>, ObjectError> {
+        match self.call(SetIndex(0), SetRequest::ListBuckets).await? {
+            SetResponse::Buckets(v) => Ok(v),
+            other => Err(unexpected(&other)),
+        }
+    }
+
+    /// Object metadata wherever it lives.
+    pub async fn head_object(&self, bucket: &str, key: &str) -> Result<ObjectInfo, ObjectError> {
+        let req = SetRequest::HeadObject {
+            bucket: bucket.into(),
+            key: key.into(),
+        };
+        match self.call(self.set_of(key), req).await? {
+            SetResponse::Info(i) => Ok(i),
+            other => Err(unexpected(&other)),
+        }
+    }
+
+    /// Delete an object wherever it lives.
+    pub async fn delete_object(&self, bucket: &str, key: &str) -> Result<(), ObjectError> {
+        let req = SetRequest::DeleteObject {
+            bucket: bucket.into(),
+            key: key.into(),
+        };
+        self.call(self.set_of(key), req).await.map(|_| ())
+    }
+
+    /// Bytes of an object in any set; fails if its ETag is no longer `etag`.
+    pub async fn read_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        offset: u64,
+        len: u64,
+        etag: &str,
+    ) -> Result<Vec<u8>, ObjectError> {
+        let req = SetRequest::ReadObject {
+            bucket: bucket.into(),
+            key: key.into(),
+            offset,
+            len,
+            etag: etag.into(),
+        };
+        match self.call(self.set_of(key), req).await? {
+            SetResponse::Bytes(b) => Ok(b),
+            other => Err(unexpected(&other)),
+        }
+    }
+
+    /// One page of a bucket listing across every set: keys with `prefix` after `start_after`,
+    /// rolled up at `delimiter` into common prefixes, at most `max_keys` entries in all.
+    pub async fn list_objects(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        delimiter: Option<&str>,
+        start_after: &str,
+        max_keys: usize,
+    ) -> Result<Listing, ObjectError> {
+        let mut out = Listing::default();
+        if max_keys == 0 {
+            // S3 answers an empty, non-truncated page; the bucket must still exist.
+            self.stat_bucket(bucket).await?;
+            return Ok(out);
+        }
+        let mut after = start_after.to_string();
+        let delimiter = delimiter.filter(|d| !d.is_empty());
+        loop {
+            let pages = futures::future::join_all((0..self.set_count).map(|s| {
+                self.call(
+                    SetIndex(s),
+                    SetRequest::Walk {
+                        bucket: bucket.into(),
+                        prefix: prefix.into(),
+                        start_after: after.clone(),
+                        limit: WALK_PAGE,
+                    },
+                )
+            }))
+            .await;
+            let mut per_set = Vec::with_capacity(pages.len());
+            for p in pages {
+                match p? {
+                    SetResponse::Page(entries, exhausted) => per_set.push((entries, exhausted)),
+                    other => return Err(unexpected(&other)),
+                }
+            }
+            let (merged, exhausted) = merge_sorted(per_set);
+            let mut jumped = false;
+            for entry in merged {
+                if out.objects.len() + out.prefixes.len() == max_keys {
+                    out.truncated = true;
+                    return Ok(out);
+                }
+                if let Some(d) = delimiter {
+                    if let Some(i) = entry.key[prefix.len()..].find(d) {
+                        let cp = entry.key[..prefix.len() + i + d.len()].to_string();
+                        // Skip everything under this prefix: restart after its last possible key.
+                        after = format!("{cp}{}", char::MAX);
+                        out.next_marker = Some(cp.clone());
+                        out.prefixes.push(cp);
+                        jumped = true;
+                        break;
+                    }
+                }
+                after = entry.key.clone();
+                out.next_marker = Some(entry.key.clone());
+                out.objects.push(entry);
+            }
+            if !jumped && exhausted {
+                return Ok(out);
+            }
+        }
+    }
+
+    /// Uploads in progress across every set, sorted by key then initiation.
+    pub async fn list_uploads(
+        &self,
+        bucket: &str,
+        prefix: &str,
+    ) -> Result<Vec<UploadListing>, ObjectError> {
+        let mut all = Vec::new();
+        for r in self
+            .call_all(SetRequest::ListUploads {
+                bucket: bucket.into(),
+                prefix: prefix.into(),
+            })
+            .await
+        {
+            match r? {
+                SetResponse::Uploads(u) => all.extend(u),
+                other => return Err(unexpected(&other)),
+            }
+        }
+        all.sort_by(|a, b| {
+            a.key
+                .as_bytes()
+                .cmp(b.key.as_bytes())
+                .then(a.initiated_ns.cmp(&b.initiated_ns))
+        });
+        Ok(all)
+    }
+}
+
+fn unexpected(r: &SetResponse) -> ObjectError {
+    ObjectError::Internal(format!("unexpected cross-core answer {r:?}"))
+}
+
+/// Serve a [`SetRequest`] on the set that owns it (this core).
+pub async fn handle_set_request(
+    set: &ErasureSet,
+    request: SetRequest,
+) -> Result<SetResponse, ObjectError> {
+    Ok(match request {
+        SetRequest::MakeBucket { bucket } => SetResponse::Created(set.make_bucket(&bucket).await?),
+        SetRequest::DeleteBucket { bucket, force } => {
+            set.delete_bucket(&bucket, force).await?;
+            SetResponse::Done
+        }
+        SetRequest::BucketIsEmpty { bucket } => {
+            SetResponse::Empty(set.bucket_is_empty(&bucket).await?)
+        }
+        SetRequest::StatBucket { bucket } => SetResponse::Bucket(set.stat_bucket(&bucket).await?),
+        SetRequest::ListBuckets => SetResponse::Buckets(set.list_buckets().await?),
+        SetRequest::Walk {
+            bucket,
+            prefix,
+            start_after,
+            limit,
+        } => {
+            let (entries, exhausted) = set.walk_page(&bucket, &prefix, &start_after, limit).await?;
+            SetResponse::Page(entries, exhausted)
+        }
+        SetRequest::ListUploads { bucket, prefix } => {
+            SetResponse::Uploads(set.list_uploads(&bucket, &prefix).await?)
+        }
+        SetRequest::HeadObject { bucket, key } => {
+            SetResponse::Info(set.head_object(&bucket, &key).await?)
+        }
+        SetRequest::ReadObject {
+            bucket,
+            key,
+            offset,
+            len,
+            etag,
+        } => {
+            let mut reader = set.open_object(&bucket, &key).await?;
+            if reader.info.etag != etag {
+                return Err(ObjectError::NoSuchKey { bucket, key });
+            }
+            if offset >= reader.info.size {
+                SetResponse::Bytes(Vec::new())
+            } else {
+                SetResponse::Bytes(reader.read_chunk(offset, len).await?)
+            }
+        }
+        SetRequest::DeleteObject { bucket, key } => {
+            set.delete_object(&bucket, &key).await?;
+            SetResponse::Done
+        }
+    })
+}

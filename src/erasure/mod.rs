@@ -1,0 +1,297 @@
+//! An erasure set: 1..=16 drives that hold every object placed on them, as Reed-Solomon shards.
+//!
+//! A set lives on the core that owns it and is the only thing that touches its drives. It knows
+//! drives only through the [`Drive`] trait, so a local drive, a remote drive and a fault-injecting
+//! drive are all the same to it. Operations (one file each):
+//!
+//! * `put.rs`: stage a body into shard files under `.minnow.sys/tmp`, then commit by rename with
+//!   `xl.meta` replaced atomically on every drive; small objects inline in `xl.meta`.
+//! * `get.rs`: read `xl.meta` from all drives, agree on a version by read quorum, read data
+//!   shards in their order, verify every block's bitrot hash, rebuild from parity on the fly.
+//! * `delete.rs`: delete objects; bucket (volume) operations.
+//! * `list.rs`: walk the drives and merge their sorted key lists.
+//! * `multipart.rs`: uploads staged under `.minnow.sys/multipart`, completed by one rename.
+//!
+//! Quorum (ARCHITECTURE.md section 3): write quorum = data shards (+1 when data == parity), read
+//! quorum = data shards, bucket and delete operations n/2+1.
+
+mod delete;
+mod get;
+mod list;
+mod multipart;
+mod put;
+
+use std::rc::Rc;
+
+use futures::future::join_all;
+use minnow_io::xl_meta::{self, ObjectVersion};
+use minnow_io::{Drive, DriveError};
+
+use crate::config::StorageClasses;
+use crate::lock::NamespaceLock;
+use crate::object::{ObjectError, StorageClass};
+
+pub use get::ObjectReader;
+pub use list::{merge_sorted, ListedObject};
+pub use multipart::{PartListing, UploadListing};
+pub use put::StagedObject;
+
+/// Objects whose framed shard per drive is at most this many bytes live inside `xl.meta`.
+pub const INLINE_SHARD_MAX: u64 = 128 * 1024;
+
+/// Index of a set within the pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SetIndex(pub usize);
+
+/// One erasure set, owned by one core.
+pub struct ErasureSet {
+    index: SetIndex,
+    /// Drives in slot order; `None` for a drive that was offline at start-up.
+    drives: Vec<Option<Rc<dyn Drive>>>,
+    storage: StorageClasses,
+    locks: NamespaceLock,
+}
+
+/// What one drive answered for an object's `xl.meta`.
+type MetaAnswer = Result<ObjectVersion, DriveError>;
+
+impl ErasureSet {
+    /// A set over `drives` (slot order).
+    pub fn new(
+        index: SetIndex,
+        drives: Vec<Option<Rc<dyn Drive>>>,
+        storage: StorageClasses,
+    ) -> Self {
+        assert!(
+            !drives.is_empty() && drives.len() <= 32,
+            "set size {}",
+            drives.len()
+        );
+        ErasureSet {
+            index,
+            drives,
+            storage,
+            locks: NamespaceLock::default(),
+        }
+    }
+
+    /// This set's index.
+    pub fn index(&self) -> SetIndex {
+        self.index
+    }
+
+    /// Drives in the set.
+    pub fn drive_count(&self) -> usize {
+        self.drives.len()
+    }
+
+    /// Quorum for bucket changes and deletes.
+    fn majority(&self) -> usize {
+        self.drives.len() / 2 + 1
+    }
+
+    /// Quorum for reading bucket metadata (existence, listings of buckets).
+    fn read_majority(&self) -> usize {
+        (self.drives.len() / 2).max(1)
+    }
+
+    /// Parity for a new object of `class`, raised by the number of drives offline now (capped
+    /// at half the set), so that a write on a degraded set is as safe as on a healthy one.
+    fn parity_for(&self, class: Option<StorageClass>, offline: usize) -> usize {
+        let base = match class {
+            Some(StorageClass::ReducedRedundancy) => self.storage.rrs_parity,
+            _ => self.storage.standard_parity,
+        };
+        (base + offline).min(self.drives.len() / 2)
+    }
+
+    /// Run `op` on every drive concurrently; offline drives answer `DriveError::Offline`.
+    async fn on_all<T, F, Fut>(&self, op: F) -> Vec<Result<T, DriveError>>
+    where
+        F: Fn(usize, Rc<dyn Drive>) -> Fut,
+        Fut: std::future::Future<Output = Result<T, DriveError>>,
+    {
+        join_all(self.drives.iter().enumerate().map(|(slot, d)| {
+            let fut = d.clone().map(|d| op(slot, d));
+            async move {
+                match fut {
+                    Some(f) => f.await,
+                    None => Err(DriveError::Offline),
+                }
+            }
+        }))
+        .await
+    }
+
+    /// Read and decode `xl.meta` of `path` in `vol` from every drive.
+    async fn read_meta_all(&self, vol: &str, meta_path: &str) -> Vec<MetaAnswer> {
+        self.on_all(|_, d| {
+            let meta_path = meta_path.to_string();
+            let vol = vol.to_string();
+            async move {
+                let bytes = d.read_all(&vol, &meta_path).await?;
+                let meta = xl_meta::decode(&bytes)?;
+                meta.versions
+                    .into_iter()
+                    .next()
+                    .ok_or(DriveError::FileNotFound)
+            }
+        })
+        .await
+    }
+}
+
+/// Same version on two drives: same write (time, ETag, size, data directory).
+fn same_version(a: &ObjectVersion, b: &ObjectVersion) -> bool {
+    a.mod_time_ns == b.mod_time_ns
+        && a.etag == b.etag
+        && a.size == b.size
+        && a.data_dir == b.data_dir
+}
+
+/// The version a read quorum of drives agrees on, and for each slot that drive's copy of it.
+/// `default_data` is the read quorum assumed when no drive has the object at all.
+fn agree_on_version(
+    answers: Vec<MetaAnswer>,
+    default_data: usize,
+    bucket: &str,
+    key: &str,
+) -> Result<Vec<Option<ObjectVersion>>, ObjectError> {
+    let n = answers.len();
+    let mut not_found = 0;
+    let mut vol_missing = 0;
+    let mut errors = Vec::new();
+    let mut versions: Vec<Option<ObjectVersion>> = Vec::with_capacity(n);
+    for a in answers {
+        match a {
+            Ok(v) => versions.push(Some(v)),
+            Err(DriveError::FileNotFound) => {
+                not_found += 1;
+                versions.push(None);
+            }
+            Err(DriveError::VolumeNotFound) => {
+                vol_missing += 1;
+                versions.push(None);
+            }
+            Err(e) => {
+                errors.push(e);
+                versions.push(None);
+            }
+        }
+    }
+    // Group equal versions; the largest group wins, the newest on a tie.
+    let mut best: Option<(usize, usize)> = None; // (slot of a member, count)
+    for (i, v) in versions.iter().enumerate() {
+        let Some(v) = v else { continue };
+        let count = versions
+            .iter()
+            .flatten()
+            .filter(|o| same_version(v, o))
+            .count();
+        let better = match best {
+            None => true,
+            Some((j, c)) => {
+                count > c
+                    || (count == c
+                        && versions[j]
+                            .as_ref()
+                            .is_some_and(|w| v.mod_time_ns > w.mod_time_ns))
+            }
+        };
+        if better {
+            best = Some((i, count));
+        }
+    }
+    let absent = not_found + vol_missing;
+    let missing = |absent: usize| {
+        if vol_missing > not_found {
+            ObjectError::NoSuchBucket(bucket.to_string())
+        } else {
+            let _ = absent;
+            ObjectError::NoSuchKey {
+                bucket: bucket.to_string(),
+                key: key.to_string(),
+            }
+        }
+    };
+    match best {
+        Some((slot, count)) => {
+            let reference = versions[slot]
+                .clone()
+                .ok_or_else(|| ObjectError::Internal("quorum reference vanished".into()))?;
+            let data = usize::from(reference.erasure.data).max(1);
+            if count >= data {
+                return Ok(versions
+                    .into_iter()
+                    .map(|v| v.filter(|v| same_version(v, &reference)))
+                    .collect());
+            }
+            // Too few copies: either a write that never reached quorum (the object does not
+            // exist) or too many drives away to tell.
+            if absent > n - data {
+                return Err(missing(absent));
+            }
+            Err(ObjectError::read_quorum(count, data, &errors))
+        }
+        None => {
+            if absent >= default_data.max(1) {
+                return Err(missing(absent));
+            }
+            Err(ObjectError::read_quorum(absent, default_data, &errors))
+        }
+    }
+}
+
+/// The directory holding an object's `xl.meta` and data directories, relative to its bucket.
+/// A key ending in '/' (a "folder" object) gets its own child directory, so that `dir/` and
+/// `dir` do not share an `xl.meta`.
+pub fn object_dir(key: &str) -> String {
+    match key.strip_suffix('/') {
+        Some(stem) => format!("{stem}/{DIR_OBJECT_MARKER}"),
+        None => key.to_string(),
+    }
+}
+
+/// The key stored in an object directory, inverse of [`object_dir`].
+pub fn key_from_dir(dir: &str) -> String {
+    match dir.strip_suffix(DIR_OBJECT_MARKER) {
+        Some(stem) if stem.ends_with('/') => stem.to_string(),
+        _ => dir.to_string(),
+    }
+}
+
+/// Name of the child directory that holds a "folder" object (key ending in '/').
+const DIR_OBJECT_MARKER: &str = "__XLDIR__";
+
+fn meta_path(key: &str) -> String {
+    format!("{}/xl.meta", object_dir(key))
+}
+
+/// Count the successes; collect the errors.
+fn tally<T>(results: &[Result<T, DriveError>]) -> (usize, Vec<DriveError>) {
+    let mut ok = 0;
+    let mut errors = Vec::new();
+    for r in results {
+        match r {
+            Ok(_) => ok += 1,
+            Err(e) => errors.push(clone_drive_error(e)),
+        }
+    }
+    (ok, errors)
+}
+
+/// DriveError holds an io::Error, which is not Clone: keep its text.
+fn clone_drive_error(e: &DriveError) -> DriveError {
+    match e {
+        DriveError::VolumeNotFound => DriveError::VolumeNotFound,
+        DriveError::VolumeExists => DriveError::VolumeExists,
+        DriveError::VolumeNotEmpty => DriveError::VolumeNotEmpty,
+        DriveError::FileNotFound => DriveError::FileNotFound,
+        DriveError::Offline => DriveError::Offline,
+        DriveError::DiskFull => DriveError::DiskFull,
+        other => DriveError::Corrupt {
+            path: Default::default(),
+            reason: other.to_string(),
+        },
+    }
+}

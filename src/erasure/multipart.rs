@@ -1,0 +1,558 @@
+//! Multipart uploads of one set.
+//!
+//! An upload lives in `.minnow.sys/multipart/<sha256(bucket/key)>/<upload-id>/` on every drive:
+//! `upload.meta` (an `xl.meta`-format record of the object-to-be: metadata, erasure layout and
+//! shard distribution, fixed at creation, and its data directory name), `part.N.meta` per
+//! uploaded part, and `<data-dir>/part.N` shard files. A part is staged like a PUT and renamed
+//! into the data directory (replacing an earlier upload of the same number). Completion drops the
+//! parts not named, then commits the data directory as the object's with the same protocol as a
+//! PUT, so a completed upload appears at once or not at all.
+
+use std::collections::BTreeSet;
+
+use futures::future::join_all;
+use md5::{Digest, Md5};
+use minnow_codec::ErasureLayout;
+use minnow_io::format::{new_uuid, parse_uuid};
+use minnow_io::xl_meta::{self, ObjectVersion, PartInfo, XlMeta};
+use minnow_io::{DriveError, SYS_VOL};
+use minnow_net::http::BodyRead;
+
+use super::put::{erasure_info, per_slot_versions, StagePlan};
+use super::{agree_on_version, tally, ErasureSet, StagedObject};
+use crate::object::{now_ns, ObjectError, ObjectInfo, PutOptions, META_STORAGE_CLASS};
+
+/// Smallest part, except the last (S3's rule).
+pub const PART_SIZE_MIN: u64 = 5 << 20;
+/// Largest part.
+pub const PART_SIZE_MAX: u64 = 5 << 30;
+const META_BUCKET: &str = "x-minnow-internal-bucket";
+const META_KEY: &str = "x-minnow-internal-key";
+
+/// One part as ListParts shows it.
+#[derive(Debug, Clone)]
+pub struct PartListing {
+    /// Part number.
+    pub number: u32,
+    /// Size in bytes.
+    pub size: u64,
+    /// ETag without quotes.
+    pub etag: String,
+    /// Upload time.
+    pub mod_time_ns: i64,
+    /// Flexible checksums of the part.
+    pub checksums: Vec<(String, String)>,
+}
+
+/// One upload as ListMultipartUploads shows it.
+#[derive(Debug, Clone)]
+pub struct UploadListing {
+    /// Key.
+    pub key: String,
+    /// Upload id.
+    pub upload_id: String,
+    /// Creation time.
+    pub initiated_ns: i64,
+    /// Storage class name.
+    pub storage_class: String,
+}
+
+fn upload_dir(bucket: &str, key: &str, upload_id: &str) -> String {
+    let hash = hex::encode(sha2::Sha256::digest(format!("{bucket}/{key}").as_bytes()));
+    format!("multipart/{hash}/{upload_id}")
+}
+
+impl ErasureSet {
+    /// Start an upload; returns its id.
+    pub async fn new_multipart(
+        &self,
+        bucket: &str,
+        key: &str,
+        options: PutOptions,
+    ) -> Result<String, ObjectError> {
+        self.require_bucket(bucket).await?;
+        let layout = self.plan_layout(options.storage_class)?;
+        let distribution = minnow_codec::hash_order(&format!("{bucket}/{key}"), self.drives.len());
+        let upload_id = new_uuid();
+        let mut meta = options.meta.clone();
+        if let Some(class) = options.storage_class {
+            if class != crate::object::StorageClass::Standard {
+                meta.push((META_STORAGE_CLASS.into(), class.as_str().into()));
+            }
+        }
+        meta.push((META_BUCKET.into(), bucket.into()));
+        meta.push((META_KEY.into(), key.into()));
+        let template = ObjectVersion {
+            version_id: String::new(),
+            mod_time_ns: now_ns(),
+            size: 0,
+            etag: String::new(),
+            data_dir: Some(new_uuid()),
+            inline_data: None,
+            erasure: erasure_info(&layout, &distribution, 0),
+            parts: Vec::new(),
+            meta,
+            checksums: Vec::new(),
+            delete_marker: false,
+        };
+        let written: Vec<bool> = self.drives.iter().map(Option::is_some).collect();
+        let versions = per_slot_versions(&template, &distribution, &written, |_| None);
+        let path = format!("{}/upload.meta", upload_dir(bucket, key, &upload_id));
+        let results = join_all(self.drives.iter().zip(versions).map(|(d, v)| {
+            let d = d.clone();
+            let path = path.clone();
+            async move {
+                let (Some(d), Some(v)) = (d, v) else {
+                    return Err(DriveError::Offline);
+                };
+                let bytes = xl_meta::encode(&XlMeta { versions: vec![v] });
+                d.write_all(SYS_VOL, &path, &bytes).await
+            }
+        }))
+        .await;
+        let (ok, errors) = tally(&results);
+        if ok < layout.write_quorum() {
+            return Err(ObjectError::write_quorum(
+                ok,
+                layout.write_quorum(),
+                &errors,
+            ));
+        }
+        Ok(upload_id)
+    }
+
+    /// The upload's record, as each drive holds it.
+    async fn upload_versions(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+    ) -> Result<Vec<Option<ObjectVersion>>, ObjectError> {
+        if parse_uuid(upload_id).is_none() {
+            return Err(ObjectError::NoSuchUpload(upload_id.to_string()));
+        }
+        let path = format!("{}/upload.meta", upload_dir(bucket, key, upload_id));
+        let answers = self.read_meta_all(SYS_VOL, &path).await;
+        let default_data = self.drives.len() - self.storage.standard_parity;
+        match agree_on_version(answers, default_data, bucket, key) {
+            Ok(v) => Ok(v),
+            Err(ObjectError::NoSuchKey { .. }) | Err(ObjectError::NoSuchBucket(_)) => {
+                Err(ObjectError::NoSuchUpload(upload_id.to_string()))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Stage one part's body.
+    pub async fn stage_part(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        part_number: u32,
+        body: &mut dyn BodyRead,
+        size_hint: Option<u64>,
+    ) -> Result<StagedObject, ObjectError> {
+        if size_hint.is_some_and(|s| s > PART_SIZE_MAX) {
+            return Err(ObjectError::InvalidArgument(format!(
+                "part larger than {PART_SIZE_MAX} bytes"
+            )));
+        }
+        let versions = self.upload_versions(bucket, key, upload_id).await?;
+        let (layout, distribution, data_dir) = upload_layout(&versions)?;
+        let tmp_dir = format!("tmp/{}", new_uuid());
+        let file = format!("{tmp_dir}/part.{part_number}");
+        let plan = StagePlan {
+            layout,
+            distribution: distribution.clone(),
+            file: Some(&file),
+            size_hint: size_hint.or(Some(PART_SIZE_MAX)),
+        };
+        let staged = match self.stage_shards(&plan, body).await {
+            Ok(s) => s,
+            Err(e) => {
+                self.remove_tmp(&tmp_dir).await;
+                return Err(e);
+            }
+        };
+        let written = staged
+            .written
+            .iter()
+            .zip(&versions)
+            .map(|(w, v)| *w && v.is_some())
+            .collect();
+        Ok(StagedObject {
+            tmp_dir,
+            data_dir: Some(data_dir),
+            layout,
+            distribution,
+            size: staged.size,
+            inline: Vec::new(),
+            written,
+            options: PutOptions::default(),
+        })
+    }
+
+    /// Move a staged part into its upload and record it.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn commit_part(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        part_number: u32,
+        staged: StagedObject,
+        etag: String,
+        checksums: Vec<(String, String)>,
+    ) -> Result<PartListing, ObjectError> {
+        let dir = upload_dir(bucket, key, upload_id);
+        let data_dir = staged.data_dir.clone().unwrap_or_default();
+        let part = PartListing {
+            number: part_number,
+            size: staged.size,
+            etag: etag.clone(),
+            mod_time_ns: now_ns(),
+            checksums: checksums.clone(),
+        };
+        let record = ObjectVersion {
+            version_id: String::new(),
+            mod_time_ns: part.mod_time_ns,
+            size: staged.size,
+            etag: etag.clone(),
+            data_dir: None,
+            inline_data: None,
+            erasure: erasure_info(&staged.layout, &staged.distribution, 0),
+            parts: vec![PartInfo {
+                number: part_number,
+                size: staged.size,
+                etag,
+                checksums,
+            }],
+            meta: Vec::new(),
+            checksums: Vec::new(),
+            delete_marker: false,
+        };
+        let bytes = xl_meta::encode(&XlMeta {
+            versions: vec![record],
+        });
+        let src = format!("{}/part.{part_number}", staged.tmp_dir);
+        let dst = format!("{dir}/{data_dir}/part.{part_number}");
+        let meta_file = format!("{dir}/part.{part_number}.meta");
+        let results = join_all(self.drives.iter().enumerate().map(|(slot, d)| {
+            let d = d.clone();
+            let written = staged.written[slot];
+            let (src, dst, meta_file, bytes) = (&src, &dst, &meta_file, &bytes);
+            async move {
+                let Some(d) = d.filter(|_| written) else {
+                    return Err(DriveError::Offline);
+                };
+                d.rename(SYS_VOL, src, SYS_VOL, dst).await?;
+                d.write_all(SYS_VOL, meta_file, bytes).await
+            }
+        }))
+        .await;
+        self.remove_tmp(&staged.tmp_dir).await;
+        let (ok, errors) = tally(&results);
+        let quorum = staged.layout.write_quorum();
+        if ok < quorum {
+            return Err(ObjectError::write_quorum(ok, quorum, &errors));
+        }
+        Ok(part)
+    }
+
+    /// The parts recorded on a read quorum of drives, by number.
+    async fn recorded_parts(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        versions: &[Option<ObjectVersion>],
+    ) -> Result<Vec<PartListing>, ObjectError> {
+        let dir = upload_dir(bucket, key, upload_id);
+        let (layout, _, _) = upload_layout(versions)?;
+        let listings = self
+            .on_all(|_, d| {
+                let dir = dir.clone();
+                async move { d.list_dir(SYS_VOL, &dir).await }
+            })
+            .await;
+        let mut numbers: BTreeSet<u32> = BTreeSet::new();
+        for names in listings.iter().flatten() {
+            for name in names {
+                if let Some(n) = name
+                    .strip_prefix("part.")
+                    .and_then(|s| s.strip_suffix(".meta"))
+                    .and_then(|s| s.parse().ok())
+                {
+                    numbers.insert(n);
+                }
+            }
+        }
+        let mut parts = Vec::new();
+        for n in numbers {
+            let answers = self
+                .read_meta_all(SYS_VOL, &format!("{dir}/part.{n}.meta"))
+                .await;
+            if let Ok(agreed) = agree_on_version(answers, layout.data, bucket, key) {
+                if let Some(v) = agreed.iter().flatten().next() {
+                    let p = v.parts.first().cloned().unwrap_or(PartInfo {
+                        number: n,
+                        size: v.size,
+                        etag: v.etag.clone(),
+                        checksums: Vec::new(),
+                    });
+                    parts.push(PartListing {
+                        number: n,
+                        size: p.size,
+                        etag: p.etag,
+                        mod_time_ns: v.mod_time_ns,
+                        checksums: p.checksums,
+                    });
+                }
+            }
+        }
+        Ok(parts)
+    }
+
+    /// ListParts: parts after `marker`, at most `max`; and whether more follow.
+    pub async fn list_parts(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        marker: u32,
+        max: usize,
+    ) -> Result<(Vec<PartListing>, bool, String), ObjectError> {
+        let versions = self.upload_versions(bucket, key, upload_id).await?;
+        let parts = self
+            .recorded_parts(bucket, key, upload_id, &versions)
+            .await?;
+        let class = versions
+            .iter()
+            .flatten()
+            .next()
+            .and_then(|v| v.meta.iter().find(|(k, _)| k == META_STORAGE_CLASS))
+            .map_or_else(|| "STANDARD".to_string(), |(_, v)| v.clone());
+        let mut after: Vec<PartListing> = parts.into_iter().filter(|p| p.number > marker).collect();
+        let truncated = after.len() > max;
+        after.truncate(max);
+        Ok((after, truncated, class))
+    }
+
+    /// CompleteMultipartUpload with the (number, ETag) list the client sent.
+    pub async fn complete_multipart(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        requested: &[(u32, String)],
+    ) -> Result<ObjectInfo, ObjectError> {
+        if requested.is_empty() {
+            return Err(ObjectError::InvalidArgument(
+                "CompleteMultipartUpload needs at least one part".into(),
+            ));
+        }
+        if requested.windows(2).any(|w| w[0].0 >= w[1].0) {
+            return Err(ObjectError::InvalidPartOrder);
+        }
+        let versions = self.upload_versions(bucket, key, upload_id).await?;
+        let (layout, distribution, data_dir) = upload_layout(&versions)?;
+        let recorded = self
+            .recorded_parts(bucket, key, upload_id, &versions)
+            .await?;
+        let mut parts = Vec::with_capacity(requested.len());
+        let mut md5s = Md5::new();
+        for (i, (number, etag)) in requested.iter().enumerate() {
+            let want = etag.trim().trim_matches('"');
+            let Some(p) = recorded
+                .iter()
+                .find(|p| p.number == *number && p.etag == want)
+            else {
+                return Err(ObjectError::InvalidPart(*number));
+            };
+            if i + 1 < requested.len() && p.size < PART_SIZE_MIN {
+                return Err(ObjectError::EntityTooSmall {
+                    part: *number,
+                    size: p.size,
+                });
+            }
+            let raw = hex::decode(&p.etag).map_err(|_| ObjectError::InvalidPart(*number))?;
+            md5s.update(&raw);
+            parts.push(PartInfo {
+                number: p.number,
+                size: p.size,
+                etag: p.etag.clone(),
+                checksums: p.checksums.clone(),
+            });
+        }
+        let etag = format!("{}-{}", hex::encode(md5s.finalize()), parts.len());
+        let dir = upload_dir(bucket, key, upload_id);
+        self.drop_unlisted_parts(&dir, &data_dir, &parts).await;
+
+        let reference = versions
+            .iter()
+            .flatten()
+            .next()
+            .ok_or_else(|| ObjectError::NoSuchUpload(upload_id.to_string()))?;
+        let meta: Vec<(String, String)> = reference
+            .meta
+            .iter()
+            .filter(|(k, _)| k != META_BUCKET && k != META_KEY)
+            .cloned()
+            .collect();
+        let template = ObjectVersion {
+            version_id: String::new(),
+            mod_time_ns: now_ns(),
+            size: parts.iter().map(|p| p.size).sum(),
+            etag,
+            data_dir: Some(data_dir.clone()),
+            inline_data: None,
+            erasure: erasure_info(&layout, &distribution, 0),
+            parts,
+            meta,
+            checksums: Vec::new(),
+            delete_marker: false,
+        };
+        let written: Vec<bool> = versions.iter().map(Option::is_some).collect();
+        let slot_versions = per_slot_versions(&template, &distribution, &written, |_| None);
+        let src = format!("{dir}/{data_dir}");
+        self.commit_version(
+            bucket,
+            key,
+            Some(&src),
+            &slot_versions,
+            layout.write_quorum(),
+        )
+        .await?;
+        self.remove_upload(&dir).await;
+        Ok(ObjectInfo::from_version(bucket, key, &template))
+    }
+
+    async fn drop_unlisted_parts(&self, dir: &str, data_dir: &str, parts: &[PartInfo]) {
+        let keep: BTreeSet<String> = parts.iter().map(|p| format!("part.{}", p.number)).collect();
+        let shard_dir = format!("{dir}/{data_dir}");
+        self.on_all(|_, d| {
+            let (shard_dir, keep) = (shard_dir.clone(), keep.clone());
+            async move {
+                for name in d.list_dir(SYS_VOL, &shard_dir).await? {
+                    if !keep.contains(&name) {
+                        d.delete(SYS_VOL, &format!("{shard_dir}/{name}"), true)
+                            .await?;
+                    }
+                }
+                Ok(())
+            }
+        })
+        .await;
+    }
+
+    async fn remove_upload(&self, dir: &str) {
+        self.on_all(|_, d| {
+            let dir = dir.to_string();
+            async move { d.delete(SYS_VOL, &dir, true).await }
+        })
+        .await;
+    }
+
+    /// AbortMultipartUpload.
+    pub async fn abort_multipart(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+    ) -> Result<(), ObjectError> {
+        self.upload_versions(bucket, key, upload_id).await?;
+        self.remove_upload(&upload_dir(bucket, key, upload_id))
+            .await;
+        Ok(())
+    }
+
+    /// Uploads in progress in `bucket` whose key starts with `prefix`, sorted by key then time.
+    pub async fn list_uploads(
+        &self,
+        bucket: &str,
+        prefix: &str,
+    ) -> Result<Vec<UploadListing>, ObjectError> {
+        self.require_bucket(bucket).await?;
+        let hashes = self
+            .on_all(|_, d| async move { d.list_dir(SYS_VOL, "multipart").await })
+            .await;
+        let mut dirs: BTreeSet<String> = BTreeSet::new();
+        for names in hashes.into_iter().flatten() {
+            for h in names {
+                dirs.insert(h.trim_end_matches('/').to_string());
+            }
+        }
+        let mut out = Vec::new();
+        for h in dirs {
+            let ids = self
+                .on_all(|_, d| {
+                    let h = h.clone();
+                    async move { d.list_dir(SYS_VOL, &format!("multipart/{h}")).await }
+                })
+                .await;
+            let mut uploads: BTreeSet<String> = BTreeSet::new();
+            for names in ids.into_iter().flatten() {
+                uploads.extend(
+                    names
+                        .into_iter()
+                        .map(|n| n.trim_end_matches('/').to_string()),
+                );
+            }
+            for id in uploads {
+                let answers = self
+                    .read_meta_all(SYS_VOL, &format!("multipart/{h}/{id}/upload.meta"))
+                    .await;
+                let Some(v) = answers.into_iter().find_map(Result::ok) else {
+                    continue;
+                };
+                let get = |name: &str| {
+                    v.meta
+                        .iter()
+                        .find(|(k, _)| k == name)
+                        .map(|(_, v)| v.clone())
+                };
+                if get(META_BUCKET).as_deref() != Some(bucket) {
+                    continue;
+                }
+                let Some(key) = get(META_KEY) else { continue };
+                if !key.starts_with(prefix) {
+                    continue;
+                }
+                out.push(UploadListing {
+                    key,
+                    upload_id: id,
+                    initiated_ns: v.mod_time_ns,
+                    storage_class: get(META_STORAGE_CLASS).unwrap_or_else(|| "STANDARD".into()),
+                });
+            }
+        }
+        out.sort_by(|a, b| {
+            a.key
+                .as_bytes()
+                .cmp(b.key.as_bytes())
+                .then(a.initiated_ns.cmp(&b.initiated_ns))
+        });
+        Ok(out)
+    }
+}
+
+/// Layout, distribution and data directory fixed when the upload was created.
+fn upload_layout(
+    versions: &[Option<ObjectVersion>],
+) -> Result<(ErasureLayout, Vec<usize>, String), ObjectError> {
+    let v = versions
+        .iter()
+        .flatten()
+        .next()
+        .ok_or_else(|| ObjectError::Internal("upload record missing".into()))?;
+    let e = &v.erasure;
+    let layout = ErasureLayout::new(e.data.into(), e.parity.into(), e.block_size as usize)
+        .map_err(|err| ObjectError::Internal(format!("upload layout: {err}")))?;
+    let distribution = e.distribution.iter().map(|&d| usize::from(d)).collect();
+    let data_dir = v
+        .data_dir
+        .clone()
+        .ok_or_else(|| ObjectError::Internal("upload without data directory".into()))?;
+    Ok((layout, distribution, data_dir))
+}

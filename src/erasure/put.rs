@@ -1,0 +1,541 @@
+//! Writing objects: stage, then commit.
+//!
+//! Staging reads the body one 1 MiB block at a time, Reed-Solomon encodes it, puts the block's
+//! HighwayHash-256 in front of every shard, and appends the frames to one O_DIRECT shard file per
+//! drive under `.minnow.sys/tmp/<uuid>/<data-dir>/part.1` (or keeps them in memory when the
+//! object is small enough to live inline in `xl.meta`). Nothing is visible yet.
+//!
+//! The caller then checks the body's digests (Content-MD5, SHA-256, checksums) and only then
+//! commits: under the object's write lock, each drive renames the data directory into place and
+//! atomically replaces `xl.meta`. If fewer than write-quorum drives commit, the drives that did
+//! get their previous `xl.meta` back, so a failed write never shows. Old data directories are
+//! removed after a successful commit.
+
+use futures::future::join_all;
+use minnow_codec::{bitrot_hash, hash_order, Encoder, ErasureLayout, BITROT_HASH_LEN, BLOCK_SIZE};
+use minnow_io::format::new_uuid;
+use minnow_io::xl_meta::{self, ErasureInfo, ObjectVersion, PartInfo, XlMeta};
+use minnow_io::{DriveError, FileWriter, SYS_VOL};
+use minnow_net::http::BodyRead;
+
+use super::{meta_path, object_dir, tally, ErasureSet, INLINE_SHARD_MAX};
+use crate::object::{now_ns, ObjectError, ObjectInfo, PutOptions, META_STORAGE_CLASS};
+
+/// The largest object a single PUT may carry (S3's limit).
+pub const PUT_SIZE_MAX: u64 = 5 << 30;
+
+/// Shards written but not yet visible. Commit with [`ErasureSet::commit_object`] or drop with
+/// [`ErasureSet::abort_staged`]; stale staging is also swept at start-up.
+pub struct StagedObject {
+    pub(super) tmp_dir: String,
+    pub(super) data_dir: Option<String>,
+    pub(super) layout: ErasureLayout,
+    pub(super) distribution: Vec<usize>,
+    pub(super) size: u64,
+    /// Per slot: the framed shards when the object is inline.
+    pub(super) inline: Vec<Vec<u8>>,
+    /// Per slot: whether that drive holds the complete shards.
+    pub(super) written: Vec<bool>,
+    pub(super) options: PutOptions,
+}
+
+impl StagedObject {
+    /// Bytes staged.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+}
+
+/// Where staged shards go and how they are laid out.
+pub(super) struct StagePlan<'a> {
+    pub layout: ErasureLayout,
+    pub distribution: Vec<usize>,
+    /// Path of the shard file inside SYS_VOL; None = inline.
+    pub file: Option<&'a str>,
+    pub size_hint: Option<u64>,
+}
+
+pub(super) struct StageResult {
+    pub size: u64,
+    pub inline: Vec<Vec<u8>>,
+    pub written: Vec<bool>,
+}
+
+impl ErasureSet {
+    /// Offline drives now, and the layout a new object of this class gets.
+    pub(super) fn plan_layout(
+        &self,
+        class: Option<crate::object::StorageClass>,
+    ) -> Result<ErasureLayout, ObjectError> {
+        let n = self.drives.len();
+        let offline = self.drives.iter().filter(|d| d.is_none()).count();
+        let parity = self.parity_for(class, offline);
+        let layout = ErasureLayout::new(n - parity, parity, BLOCK_SIZE)
+            .map_err(|e| ObjectError::Internal(format!("layout {}+{parity}: {e}", n - parity)))?;
+        if n - offline < layout.write_quorum() {
+            return Err(ObjectError::write_quorum(
+                n - offline,
+                layout.write_quorum(),
+                &[DriveError::Offline],
+            ));
+        }
+        Ok(layout)
+    }
+
+    /// Fail with NoSuchBucket unless a read majority of drives has the bucket.
+    pub(super) async fn require_bucket(&self, bucket: &str) -> Result<(), ObjectError> {
+        let answers = self
+            .on_all(|_, d| {
+                let bucket = bucket.to_string();
+                async move { d.stat_vol(&bucket).await }
+            })
+            .await;
+        let (ok, errors) = tally(&answers);
+        if ok >= self.read_majority() {
+            return Ok(());
+        }
+        let missing = errors
+            .iter()
+            .filter(|e| matches!(e, DriveError::VolumeNotFound))
+            .count();
+        if missing > 0 && missing + ok >= self.read_majority() {
+            return Err(ObjectError::NoSuchBucket(bucket.to_string()));
+        }
+        Err(ObjectError::read_quorum(ok, self.read_majority(), &errors))
+    }
+
+    /// Stage an object body; see the module header.
+    pub async fn stage_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: &mut dyn BodyRead,
+        size_hint: Option<u64>,
+        options: PutOptions,
+    ) -> Result<StagedObject, ObjectError> {
+        if size_hint.is_some_and(|s| s > PUT_SIZE_MAX) {
+            return Err(ObjectError::InvalidArgument(format!(
+                "object larger than {PUT_SIZE_MAX} bytes: use multipart upload"
+            )));
+        }
+        self.require_bucket(bucket).await?;
+        let layout = self.plan_layout(options.storage_class)?;
+        let distribution = hash_order(&format!("{bucket}/{key}"), self.drives.len());
+        let inline = size_hint.is_some_and(|s| layout.shard_file_size(s) <= INLINE_SHARD_MAX);
+        let tmp_dir = format!("tmp/{}", new_uuid());
+        let data_dir = (!inline).then(new_uuid);
+        let file = data_dir.as_ref().map(|dd| format!("{tmp_dir}/{dd}/part.1"));
+        let plan = StagePlan {
+            layout,
+            distribution: distribution.clone(),
+            file: file.as_deref(),
+            size_hint,
+        };
+        let staged = match self.stage_shards(&plan, body).await {
+            Ok(s) => s,
+            Err(e) => {
+                self.remove_tmp(&tmp_dir).await;
+                return Err(e);
+            }
+        };
+        Ok(StagedObject {
+            tmp_dir,
+            data_dir,
+            layout,
+            distribution,
+            size: staged.size,
+            inline: staged.inline,
+            written: staged.written,
+            options,
+        })
+    }
+
+    /// Throw staged shards away.
+    pub async fn abort_staged(&self, staged: StagedObject) {
+        self.remove_tmp(&staged.tmp_dir).await;
+    }
+
+    pub(super) async fn remove_tmp(&self, tmp_dir: &str) {
+        self.on_all(|_, d| {
+            let tmp_dir = tmp_dir.to_string();
+            async move { d.delete(SYS_VOL, &tmp_dir, true).await }
+        })
+        .await;
+    }
+
+    /// Encode `body` into framed shards: inline in memory, or streamed into `plan.file` on every
+    /// drive. Fails as soon as fewer than write-quorum drives are still writing.
+    pub(super) async fn stage_shards(
+        &self,
+        plan: &StagePlan<'_>,
+        body: &mut dyn BodyRead,
+    ) -> Result<StageResult, ObjectError> {
+        let n = self.drives.len();
+        let layout = plan.layout;
+        let quorum = layout.write_quorum();
+        let mut errors: Vec<DriveError> = Vec::new();
+        let mut writers: Vec<Option<Box<dyn FileWriter>>> = Vec::with_capacity(n);
+        if let Some(file) = plan.file {
+            let hint = plan.size_hint.unwrap_or(u64::MAX >> 1);
+            let opened = self
+                .on_all(|_, d| {
+                    let file = file.to_string();
+                    async move { d.create_file(SYS_VOL, &file, hint).await }
+                })
+                .await;
+            for r in opened {
+                match r {
+                    Ok(w) => writers.push(Some(w)),
+                    Err(e) => {
+                        errors.push(e);
+                        writers.push(None);
+                    }
+                }
+            }
+            let open = writers.iter().filter(|w| w.is_some()).count();
+            if open < quorum {
+                return Err(ObjectError::write_quorum(open, quorum, &errors));
+            }
+        }
+
+        let mut encoder = Encoder::new(layout);
+        let frame_len = BITROT_HASH_LEN + layout.shard_size(layout.block_size);
+        let mut frames: Vec<Vec<u8>> = vec![vec![0u8; frame_len]; layout.total()];
+        let mut block = vec![0u8; layout.block_size];
+        let mut inline: Vec<Vec<u8>> = vec![Vec::new(); n];
+        let mut size: u64 = 0;
+        loop {
+            let len = read_full(body, &mut block).await?;
+            if len == 0 {
+                break;
+            }
+            size += len as u64;
+            if plan.file.is_none() && plan.size_hint.is_some_and(|h| size > h) {
+                return Err(ObjectError::Body(
+                    "body longer than its declared length".into(),
+                ));
+            }
+            let shard_size = encode_frames(&mut encoder, &block[..len], &mut frames)?;
+            let framed = BITROT_HASH_LEN + shard_size;
+            if plan.file.is_none() {
+                for (slot, out) in inline.iter_mut().enumerate() {
+                    out.extend_from_slice(&frames[plan.distribution[slot]][..framed]);
+                }
+            } else {
+                let results = join_all(writers.iter_mut().enumerate().map(|(slot, w)| {
+                    let frame = &frames[plan.distribution[slot]][..framed];
+                    async move {
+                        match w {
+                            Some(w) => w.write(frame).await.map(|_| true),
+                            None => Ok(false),
+                        }
+                    }
+                }))
+                .await;
+                for (slot, r) in results.into_iter().enumerate() {
+                    if let Err(e) = r {
+                        tracing::warn!(set = self.index.0, slot, error = %e, "shard write failed");
+                        errors.push(e);
+                        writers[slot] = None;
+                    }
+                }
+                let alive = writers.iter().filter(|w| w.is_some()).count();
+                if alive < quorum {
+                    return Err(ObjectError::write_quorum(alive, quorum, &errors));
+                }
+            }
+            if len < block.len() {
+                break;
+            }
+            glommio::yield_if_needed().await;
+        }
+
+        let mut written = vec![plan.file.is_none(); n];
+        if plan.file.is_none() {
+            for (slot, d) in self.drives.iter().enumerate() {
+                written[slot] = d.is_some();
+            }
+        } else {
+            let finished = join_all(writers.into_iter().map(|w| async move {
+                match w {
+                    Some(w) => w.finish().await.map(|_| true),
+                    None => Ok(false),
+                }
+            }))
+            .await;
+            for (slot, r) in finished.into_iter().enumerate() {
+                match r {
+                    Ok(ok) => written[slot] = ok,
+                    Err(e) => errors.push(e),
+                }
+            }
+            let ok = written.iter().filter(|w| **w).count();
+            if ok < quorum {
+                return Err(ObjectError::write_quorum(ok, quorum, &errors));
+            }
+        }
+        Ok(StageResult {
+            size,
+            inline,
+            written,
+        })
+    }
+
+    /// Make a staged object visible; see the module header.
+    pub async fn commit_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        staged: StagedObject,
+        etag: String,
+        checksums: Vec<(String, String)>,
+    ) -> Result<ObjectInfo, ObjectError> {
+        let mut meta = staged.options.meta.clone();
+        if let Some(class) = staged.options.storage_class {
+            if class != crate::object::StorageClass::Standard {
+                meta.push((META_STORAGE_CLASS.to_string(), class.as_str().to_string()));
+            }
+        }
+        let part = PartInfo {
+            number: 1,
+            size: staged.size,
+            etag: etag.clone(),
+            checksums: checksums.clone(),
+        };
+        let template = ObjectVersion {
+            version_id: String::new(),
+            mod_time_ns: now_ns(),
+            size: staged.size,
+            etag,
+            data_dir: staged.data_dir.clone(),
+            inline_data: None,
+            erasure: erasure_info(&staged.layout, &staged.distribution, 0),
+            parts: vec![part],
+            meta,
+            checksums,
+            delete_marker: false,
+        };
+        let versions =
+            per_slot_versions(&template, &staged.distribution, &staged.written, |slot| {
+                staged
+                    .data_dir
+                    .is_none()
+                    .then(|| staged.inline[slot].clone())
+            });
+        let src = staged
+            .data_dir
+            .as_ref()
+            .map(|dd| format!("{}/{dd}", staged.tmp_dir));
+        let result = self
+            .commit_version(
+                bucket,
+                key,
+                src.as_deref(),
+                &versions,
+                staged.layout.write_quorum(),
+            )
+            .await;
+        self.remove_tmp(&staged.tmp_dir).await;
+        result?;
+        Ok(ObjectInfo::from_version(bucket, key, &template))
+    }
+
+    /// The commit protocol shared by PUT and CompleteMultipartUpload. `src` is the staged data
+    /// directory inside SYS_VOL (None for inline objects); `versions[slot]` is what that drive
+    /// records (None: the drive holds no shard and is skipped).
+    pub(super) async fn commit_version(
+        &self,
+        bucket: &str,
+        key: &str,
+        src: Option<&str>,
+        versions: &[Option<ObjectVersion>],
+        quorum: usize,
+    ) -> Result<(), ObjectError> {
+        let _guard = self.locks.write(&format!("{bucket}/{key}")).await;
+        let dir = object_dir(key);
+        let meta_file = meta_path(key);
+        let old: Vec<Option<Vec<u8>>> = self
+            .on_all(|_, d| {
+                let (bucket, meta_file) = (bucket.to_string(), meta_file.clone());
+                async move { d.read_all(&bucket, &meta_file).await }
+            })
+            .await
+            .into_iter()
+            .map(Result::ok)
+            .collect();
+
+        let results = join_all(self.drives.iter().enumerate().map(|(slot, d)| {
+            let d = d.clone();
+            let version = versions[slot].clone();
+            let (bucket, dir) = (bucket.to_string(), dir.clone());
+            async move {
+                let (Some(d), Some(version)) = (d, version) else {
+                    return Err(DriveError::Offline);
+                };
+                let data_dir = version.data_dir.clone();
+                let bytes = xl_meta::encode(&XlMeta {
+                    versions: vec![version],
+                });
+                let src_path = src.unwrap_or("");
+                d.rename_data(
+                    SYS_VOL,
+                    src_path,
+                    data_dir.as_deref(),
+                    &bucket,
+                    &dir,
+                    &bytes,
+                )
+                .await
+            }
+        }))
+        .await;
+        let (ok, errors) = tally(&results);
+        if ok < quorum {
+            tracing::error!(
+                bucket,
+                key,
+                ok,
+                quorum,
+                "commit missed write quorum, rolling back"
+            );
+            self.roll_back(bucket, key, &results, &old, versions).await;
+            return Err(ObjectError::write_quorum(ok, quorum, &errors));
+        }
+        // Drop data directories of the versions just replaced.
+        let new_dd = versions
+            .iter()
+            .flatten()
+            .next()
+            .and_then(|v| v.data_dir.clone());
+        join_all(self.drives.iter().enumerate().map(|(slot, d)| {
+            let old_dd = old[slot]
+                .as_deref()
+                .and_then(|b| xl_meta::decode(b).ok())
+                .and_then(|m| m.versions.into_iter().next())
+                .and_then(|v| v.data_dir);
+            let d = d.clone();
+            let committed = results[slot].is_ok();
+            let (bucket, dir, new_dd) = (bucket.to_string(), dir.clone(), new_dd.clone());
+            async move {
+                if let (Some(d), Some(old_dd), true) = (d, old_dd, committed) {
+                    if Some(&old_dd) != new_dd.as_ref() {
+                        let _ = d.delete(&bucket, &format!("{dir}/{old_dd}"), true).await;
+                    }
+                }
+            }
+        }))
+        .await;
+        Ok(())
+    }
+
+    /// Put back the previous `xl.meta` on the drives that committed a write that then missed
+    /// quorum, and remove the data directory they received.
+    async fn roll_back(
+        &self,
+        bucket: &str,
+        key: &str,
+        results: &[Result<(), DriveError>],
+        old: &[Option<Vec<u8>>],
+        versions: &[Option<ObjectVersion>],
+    ) {
+        let dir = object_dir(key);
+        let meta_file = meta_path(key);
+        join_all(self.drives.iter().enumerate().map(|(slot, d)| {
+            let d = d.clone();
+            let committed = results[slot].is_ok();
+            let previous = old[slot].clone();
+            let new_dd = versions[slot].as_ref().and_then(|v| v.data_dir.clone());
+            let (bucket, dir, meta_file) = (bucket.to_string(), dir.clone(), meta_file.clone());
+            async move {
+                let (Some(d), true) = (d, committed) else {
+                    return;
+                };
+                let restored = match previous {
+                    Some(bytes) => d.write_all(&bucket, &meta_file, &bytes).await,
+                    None => d.delete(&bucket, &meta_file, false).await,
+                };
+                if let Err(e) = restored {
+                    tracing::error!(bucket, %meta_file, error = %e, "rollback failed on a drive");
+                }
+                if let Some(dd) = new_dd {
+                    let _ = d.delete(&bucket, &format!("{dir}/{dd}"), true).await;
+                }
+            }
+        }))
+        .await;
+    }
+}
+
+/// Read until `buf` is full or the body ends; returns the bytes read.
+pub(super) async fn read_full(
+    body: &mut dyn BodyRead,
+    buf: &mut [u8],
+) -> Result<usize, ObjectError> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        let n = body
+            .read(&mut buf[filled..])
+            .await
+            .map_err(|e| ObjectError::Body(e.to_string()))?;
+        if n == 0 {
+            break;
+        }
+        filled += n;
+    }
+    Ok(filled)
+}
+
+/// Encode one block into `frames` (indexed by shard): `[hash | shard]` each. Returns shard size.
+pub(super) fn encode_frames(
+    encoder: &mut Encoder,
+    block: &[u8],
+    frames: &mut [Vec<u8>],
+) -> Result<usize, ObjectError> {
+    let shard_size = {
+        let mut shards: Vec<&mut [u8]> = frames
+            .iter_mut()
+            .map(|f| &mut f[BITROT_HASH_LEN..])
+            .collect();
+        encoder
+            .encode(block, &mut shards)
+            .map_err(|e| ObjectError::Internal(format!("encode: {e}")))?
+    };
+    for f in frames.iter_mut() {
+        let hash = bitrot_hash(&f[BITROT_HASH_LEN..BITROT_HASH_LEN + shard_size]);
+        f[..BITROT_HASH_LEN].copy_from_slice(&hash);
+    }
+    Ok(shard_size)
+}
+
+pub(super) fn erasure_info(
+    layout: &ErasureLayout,
+    distribution: &[usize],
+    slot: usize,
+) -> ErasureInfo {
+    ErasureInfo {
+        data: layout.data as u8,
+        parity: layout.parity as u8,
+        block_size: layout.block_size as u32,
+        index: distribution[slot] as u8,
+        distribution: distribution.iter().map(|&d| d as u8).collect(),
+    }
+}
+
+/// Each drive's copy of a version: its own shard index and inline bytes; None where not written.
+pub(super) fn per_slot_versions(
+    template: &ObjectVersion,
+    distribution: &[usize],
+    written: &[bool],
+    inline_for: impl Fn(usize) -> Option<Vec<u8>>,
+) -> Vec<Option<ObjectVersion>> {
+    (0..distribution.len())
+        .map(|slot| {
+            written[slot].then(|| {
+                let mut v = template.clone();
+                v.erasure.index = distribution[slot] as u8;
+                v.inline_data = inline_for(slot);
+                v
+            })
+        })
+        .collect()
+}

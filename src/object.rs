@@ -1,0 +1,201 @@
+//! The object layer's vocabulary: what an object looks like to the S3 handlers ([`ObjectInfo`]),
+//! what a write asks for ([`PutOptions`]), and what can go wrong ([`ObjectError`]). The erasure
+//! sets produce these; the S3 layer maps [`ObjectError`] to S3 errors in one place
+//! (`api::error`).
+
+use minnow_io::xl_meta::{ObjectVersion, PartInfo};
+use minnow_io::DriveError;
+
+/// Errors of the object layer. Operating conditions (missing object, lost quorum, bad input)
+/// are values; they carry what the S3 layer needs to answer and the operator log line.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ObjectError {
+    /// The bucket does not exist.
+    #[error("bucket {0} does not exist")]
+    NoSuchBucket(String),
+    /// The bucket exists already.
+    #[error("bucket {0} exists already")]
+    BucketExists(String),
+    /// The bucket still holds objects.
+    #[error("bucket {0} is not empty")]
+    BucketNotEmpty(String),
+    /// The object does not exist.
+    #[error("object {bucket}/{key} does not exist")]
+    NoSuchKey {
+        /// Bucket.
+        bucket: String,
+        /// Key.
+        key: String,
+    },
+    /// The multipart upload does not exist.
+    #[error("upload {0} does not exist")]
+    NoSuchUpload(String),
+    /// A part named in CompleteMultipartUpload is missing or its ETag differs.
+    #[error("part {0} is missing or its ETag differs")]
+    InvalidPart(u32),
+    /// Parts in CompleteMultipartUpload are not in ascending order.
+    #[error("parts are not in ascending order")]
+    InvalidPartOrder,
+    /// A part other than the last is smaller than 5 MiB.
+    #[error("part {part} is {size} bytes, under the 5 MiB minimum for all but the last part")]
+    EntityTooSmall {
+        /// Part number.
+        part: u32,
+        /// Its size.
+        size: u64,
+    },
+    /// Too few drives answered to read the object.
+    #[error("read quorum lost: {online} of {needed} drives needed answered ({detail})")]
+    ReadQuorum {
+        /// Drives that answered.
+        online: usize,
+        /// Drives needed.
+        needed: usize,
+        /// First drive error seen.
+        detail: String,
+    },
+    /// Too few drives accepted the write; it was rolled back.
+    #[error("write quorum lost: {online} of {needed} drives needed accepted the write ({detail})")]
+    WriteQuorum {
+        /// Drives that succeeded.
+        online: usize,
+        /// Drives needed.
+        needed: usize,
+        /// First drive error seen.
+        detail: String,
+    },
+    /// The request body failed: the client went away, or a signature/checksum check failed.
+    /// The S3 error (if any) was recorded by the payload and is answered by the handler.
+    #[error("request body: {0}")]
+    Body(String),
+    /// The request is invalid for this object (e.g. a bad storage class).
+    #[error("invalid request: {0}")]
+    InvalidArgument(String),
+    /// A drive returned something that cannot be right (corrupt metadata on quorum, ...).
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ObjectError {
+    /// A quorum error built from the drive errors seen.
+    pub fn read_quorum(online: usize, needed: usize, errors: &[DriveError]) -> Self {
+        ObjectError::ReadQuorum {
+            online,
+            needed,
+            detail: first_error(errors),
+        }
+    }
+
+    /// See [`ObjectError::read_quorum`].
+    pub fn write_quorum(online: usize, needed: usize, errors: &[DriveError]) -> Self {
+        ObjectError::WriteQuorum {
+            online,
+            needed,
+            detail: first_error(errors),
+        }
+    }
+}
+
+fn first_error(errors: &[DriveError]) -> String {
+    errors
+        .first()
+        .map_or_else(|| "no drive error".to_string(), |e| e.to_string())
+}
+
+/// Storage classes minnow understands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StorageClass {
+    /// Default parity.
+    Standard,
+    /// Reduced redundancy (lower parity).
+    ReducedRedundancy,
+}
+
+impl StorageClass {
+    /// Parse an `x-amz-storage-class` value.
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "STANDARD" => Some(StorageClass::Standard),
+            "REDUCED_REDUNDANCY" | "RRS" => Some(StorageClass::ReducedRedundancy),
+            _ => None,
+        }
+    }
+
+    /// The S3 name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StorageClass::Standard => "STANDARD",
+            StorageClass::ReducedRedundancy => "REDUCED_REDUNDANCY",
+        }
+    }
+}
+
+/// Metadata key under which the storage class is kept (only when not STANDARD).
+pub const META_STORAGE_CLASS: &str = "x-amz-storage-class";
+
+/// What a PUT (or a copy, or a multipart create) stores besides the bytes.
+#[derive(Debug, Clone, Default)]
+pub struct PutOptions {
+    /// Lower-case header name -> value: content-type, content-encoding, content-disposition,
+    /// cache-control, content-language, expires, x-amz-meta-*.
+    pub meta: Vec<(String, String)>,
+    /// Storage class; None = STANDARD.
+    pub storage_class: Option<StorageClass>,
+}
+
+/// One object as the S3 layer sees it.
+#[derive(Debug, Clone)]
+pub struct ObjectInfo {
+    /// Bucket.
+    pub bucket: String,
+    /// Key.
+    pub key: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// ETag without quotes.
+    pub etag: String,
+    /// Last-Modified, nanoseconds since the epoch.
+    pub mod_time_ns: i64,
+    /// Stored metadata (lower-case names).
+    pub meta: Vec<(String, String)>,
+    /// Object-level flexible checksums: algorithm name ("CRC32", ...) -> base64.
+    pub checksums: Vec<(String, String)>,
+    /// Parts (one for a plain PUT).
+    pub parts: Vec<PartInfo>,
+}
+
+impl ObjectInfo {
+    /// Build from the version a quorum agreed on.
+    pub fn from_version(bucket: &str, key: &str, v: &ObjectVersion) -> Self {
+        ObjectInfo {
+            bucket: bucket.to_string(),
+            key: key.to_string(),
+            size: v.size,
+            etag: v.etag.clone(),
+            mod_time_ns: v.mod_time_ns,
+            meta: v.meta.clone(),
+            checksums: v.checksums.clone(),
+            parts: v.parts.clone(),
+        }
+    }
+
+    /// A metadata value by lower-case name.
+    pub fn meta_value(&self, name: &str) -> Option<&str> {
+        self.meta
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The storage class name for listings and HEAD.
+    pub fn storage_class(&self) -> &str {
+        self.meta_value(META_STORAGE_CLASS).unwrap_or("STANDARD")
+    }
+}
+
+/// Nanoseconds since the epoch, now.
+pub fn now_ns() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as i64)
+}
