@@ -245,7 +245,7 @@ fn majority_id(formats: &[Option<FormatJson>]) -> Option<String> {
             None => counts.push((f.deployment_id.clone(), 1)),
         }
     }
-    counts.sort_by(|a, b| b.1.cmp(&a.1));
+    counts.sort_by_key(|c| std::cmp::Reverse(c.1));
     match counts.as_slice() {
         [(id, a), (_, b), ..] if a > b => Some(id.clone()),
         _ => None,

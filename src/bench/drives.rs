@@ -4,7 +4,8 @@
 //! the same workarounds (`../shared/GLOMMIO.md`): on every executor, a write-only
 //! `DmaFile::create` of a probe file is the first DMA open on each drive, so glommio turns its
 //! busy-polling poll ring off for that device; write buffers are allocated once and reused
-//! (`write_rc_at`), with `--depth` (default 2) writes in flight per file.
+//! (`write_rc_at`), with `--depth` (default 2, as the server) writes and `--read-depth`
+//! (default 4) reads in flight per file.
 //!
 //! Phases, each timed from its start on all cores to the last core's end:
 //! 1. sequential write of `--size` bytes in `--block` writes, each drive alone, then all at once
@@ -48,9 +49,12 @@ pub struct DrivesArgs {
     /// Bytes per write/read request (multiple of 4 KiB).
     #[arg(long, default_value = "4MiB")]
     pub block: ByteSize,
-    /// Requests in flight per file for the sequential phases.
+    /// Writes in flight per file (the server's shard writer keeps 2).
     #[arg(long, default_value_t = 2)]
     pub depth: usize,
+    /// Reads in flight per file (4 saturates the reference disk; 2 leaves it idle part time).
+    #[arg(long, default_value_t = 4)]
+    pub read_depth: usize,
     /// Concurrent small-file commit loops per drive.
     #[arg(long, default_value_t = 32)]
     pub concurrent: usize,
@@ -154,8 +158,10 @@ pub struct DrivesReport {
     pub size_bytes: u64,
     /// Bytes per request.
     pub block_bytes: u64,
-    /// Requests in flight per file.
+    /// Writes in flight per file.
     pub depth: usize,
+    /// Reads in flight per file.
+    pub read_depth: usize,
     /// Commit loops per drive.
     pub concurrent: usize,
     /// Seconds per commit phase.
@@ -174,6 +180,7 @@ struct DriveParams {
     size_bytes: u64,
     block_bytes: usize,
     depth: usize,
+    read_depth: usize,
     concurrent: usize,
     commit_duration: Duration,
     dir_sync: bool,
@@ -193,8 +200,8 @@ pub fn run(args: &DrivesArgs) -> Result<DrivesReport, String> {
             args.block
         ));
     }
-    if args.depth == 0 || args.concurrent == 0 {
-        return Err("--depth and --concurrent must be at least 1".to_string());
+    if args.depth == 0 || args.read_depth == 0 || args.concurrent == 0 {
+        return Err("--depth, --read-depth and --concurrent must be at least 1".to_string());
     }
     // Whole blocks only: round the size up.
     let size_bytes = args.size.0.max(1).div_ceil(block_bytes) * block_bytes;
@@ -202,6 +209,7 @@ pub fn run(args: &DrivesArgs) -> Result<DrivesReport, String> {
         size_bytes,
         block_bytes: usize::try_from(block_bytes).map_err(|_| "--block too large".to_string())?,
         depth: args.depth,
+        read_depth: args.read_depth,
         concurrent: args.concurrent,
         commit_duration: args.duration.0,
         dir_sync: args.dir_sync,
@@ -389,6 +397,7 @@ fn assemble(
         size_bytes: params.size_bytes,
         block_bytes: params.block_bytes as u64,
         depth: params.depth,
+        read_depth: params.read_depth,
         concurrent: params.concurrent,
         commit_duration_s: params.commit_duration.as_secs_f64(),
         dir_sync: args.dir_sync,
@@ -399,11 +408,12 @@ fn assemble(
 
 fn print_table(report: &DrivesReport, drives: &[PathBuf]) {
     println!(
-        "drives: {} x {} sequential in {} requests, depth {}; 4 KiB commits x {} per drive{} for {:.0} s",
+        "drives: {} x {} sequential in {} requests, {} writes / {} reads in flight; 4 KiB commits x {} per drive{} for {:.0} s",
         drives.len(),
         format_bytes(report.size_bytes),
         format_bytes(report.block_bytes),
         report.depth,
+        report.read_depth,
         report.concurrent,
         if report.dir_sync { " (+dir fsync)" } else { "" },
         report.commit_duration_s
@@ -620,7 +630,7 @@ async fn seq_write(
     Ok(params.size_bytes)
 }
 
-/// Sequential O_DIRECT read of the whole file, `params.depth` reads in flight.
+/// Sequential O_DIRECT read of the whole file, `params.read_depth` reads in flight.
 async fn seq_read(path: &Path, params: &DriveParams) -> Result<u64, String> {
     let file = Rc::new(
         DmaFile::open(path)
@@ -631,7 +641,7 @@ async fn seq_read(path: &Path, params: &DriveParams) -> Result<u64, String> {
     let mut pos = 0u64;
     let mut total = 0u64;
     while pos < params.size_bytes {
-        if in_flight.len() == params.depth {
+        if in_flight.len() == params.read_depth {
             if let Some(task) = in_flight.pop_front() {
                 total += read_len(task.await, path)?;
             }
@@ -805,6 +815,7 @@ mod tests {
             size: ByteSize(8 << 20),
             block: ByteSize(1 << 20),
             depth: 2,
+            read_depth: 4,
             concurrent: 4,
             duration: CliDuration(Duration::from_millis(300)),
             dir_sync: true,
@@ -852,6 +863,7 @@ mod tests {
             size_bytes: 1,
             block_bytes: 1,
             depth: 2,
+            read_depth: 4,
             concurrent: 4,
             commit_duration: Duration::from_secs(2),
             dir_sync: false,

@@ -80,10 +80,10 @@ pub struct S3Args {
     /// Endpoints, `host:port[,host:port...]`; requests are spread over them.
     #[arg(long, value_delimiter = ',', default_value = "127.0.0.1:9000")]
     pub host: Vec<String>,
-    /// Access key (else $MINNOW_ROOT_USER, else $AWS_ACCESS_KEY_ID).
+    /// Access key (else $MINNOW_ROOT_USER, else $AWS_ACCESS_KEY_ID, else minnow's default).
     #[arg(long, env = "MINNOW_ROOT_USER", hide_env_values = true)]
     pub access_key: Option<String>,
-    /// Secret key (else $MINNOW_ROOT_PASSWORD, else $AWS_SECRET_ACCESS_KEY).
+    /// Secret key (else $MINNOW_ROOT_PASSWORD, else $AWS_SECRET_ACCESS_KEY, else minnow's default).
     #[arg(long, env = "MINNOW_ROOT_PASSWORD", hide_env_values = true)]
     pub secret_key: Option<String>,
     /// Region used in signatures.

@@ -21,51 +21,9 @@ use std::time::{Duration, SystemTime};
 
 use minnow_net::http::HttpError;
 use minnow_net::http::{ClientResponse, HttpClient};
-use shim_sigv4 as sigv4;
+use minnow_net::s3::sigv4;
 
-pub use shim_sigv4::Credentials;
-#[allow(clippy::all, missing_docs, dead_code, unused)]
-mod shim_sigv4 {
-    use std::time::SystemTime;
-    #[derive(Clone, Debug)]
-    pub struct Credentials {
-        pub access_key: String,
-        pub secret_key: String,
-    }
-    pub const EMPTY_SHA256_HEX: &str = "";
-    pub const UNSIGNED_PAYLOAD: &str = "";
-    pub const STREAMING_PAYLOAD: &str = "";
-    pub struct ChunkSigner;
-    impl ChunkSigner {
-        pub fn sign_chunk(&mut self, d: &[u8]) -> String {
-            String::new()
-        }
-    }
-    pub fn sign_request(
-        m: &str,
-        p: &str,
-        q: &str,
-        h: &[(String, String)],
-        ph: &str,
-        c: &Credentials,
-        r: &str,
-        n: SystemTime,
-    ) -> Vec<(String, String)> {
-        Vec::new()
-    }
-    pub fn sign_request_streaming(
-        m: &str,
-        p: &str,
-        q: &str,
-        h: &[(String, String)],
-        ph: &str,
-        c: &Credentials,
-        r: &str,
-        n: SystemTime,
-    ) -> (Vec<(String, String)>, ChunkSigner) {
-        (Vec::new(), ChunkSigner)
-    }
-}
+pub use minnow_net::s3::sigv4::Credentials;
 
 use super::payload::{Variant, STREAMING_CHUNK_BYTES};
 use super::PayloadMode;

@@ -420,7 +420,8 @@ pub fn default_objects(obj_size: u64, concurrency: usize) -> u64 {
 }
 
 /// `--access-key`/`--secret-key`, else `MINNOW_ROOT_USER`/`MINNOW_ROOT_PASSWORD` (via clap),
-/// else `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`.
+/// else `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`, else minnow's default root credentials
+/// (what a server started without them uses).
 fn resolve_credentials(args: &S3Args) -> Result<Credentials, String> {
     let access_key = args
         .access_key
@@ -437,9 +438,13 @@ fn resolve_credentials(args: &S3Args) -> Result<Credentials, String> {
             access_key,
             secret_key,
         }),
+        (None, None) => Ok(Credentials {
+            access_key: crate::config::DEFAULT_ROOT_USER.to_string(),
+            secret_key: crate::config::DEFAULT_ROOT_PASSWORD.to_string(),
+        }),
         _ => Err(
-            "no credentials: give --access-key and --secret-key, or set MINNOW_ROOT_USER and \
-             MINNOW_ROOT_PASSWORD (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)"
+            "give both an access key and a secret key (--access-key/--secret-key, \
+             MINNOW_ROOT_USER/MINNOW_ROOT_PASSWORD or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)"
                 .to_string(),
         ),
     }
@@ -858,7 +863,10 @@ mod tests {
             "http://localhost:9001/".to_string(),
         ])
         .unwrap();
-        assert_eq!(endpoints[0].addr, "127.0.0.1:9000".parse().unwrap());
+        assert_eq!(
+            endpoints[0].addr,
+            "127.0.0.1:9000".parse::<SocketAddr>().unwrap()
+        );
         assert_eq!(endpoints[0].host_header, "127.0.0.1:9000");
         assert_eq!(endpoints[1].addr.port(), 9001);
         assert_eq!(endpoints[1].host_header, "localhost:9001");

@@ -295,3 +295,6 @@ fn clone_drive_error(e: &DriveError) -> DriveError {
         },
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -416,14 +416,8 @@ impl ErasureSet {
         let written: Vec<bool> = versions.iter().map(Option::is_some).collect();
         let slot_versions = per_slot_versions(&template, &distribution, &written, |_| None);
         let src = format!("{dir}/{data_dir}");
-        self.commit_version(
-            bucket,
-            key,
-            Some(&src),
-            &slot_versions,
-            layout.write_quorum(),
-        )
-        .await?;
+        self.commit_version(bucket, key, &src, &slot_versions, layout.write_quorum())
+            .await?;
         self.remove_upload(&dir).await;
         Ok(ObjectInfo::from_version(bucket, key, &template))
     }

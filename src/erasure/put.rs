@@ -322,18 +322,14 @@ impl ErasureSet {
                     .is_none()
                     .then(|| staged.inline[slot].clone())
             });
-        let src = staged
-            .data_dir
-            .as_ref()
-            .map(|dd| format!("{}/{dd}", staged.tmp_dir));
+        // Inline objects have no data directory: the staging directory stands in as a source
+        // that rename_data ignores.
+        let src = match &staged.data_dir {
+            Some(dd) => format!("{}/{dd}", staged.tmp_dir),
+            None => staged.tmp_dir.clone(),
+        };
         let result = self
-            .commit_version(
-                bucket,
-                key,
-                src.as_deref(),
-                &versions,
-                staged.layout.write_quorum(),
-            )
+            .commit_version(bucket, key, &src, &versions, staged.layout.write_quorum())
             .await;
         self.remove_tmp(&staged.tmp_dir).await;
         result?;
@@ -341,13 +337,13 @@ impl ErasureSet {
     }
 
     /// The commit protocol shared by PUT and CompleteMultipartUpload. `src` is the staged data
-    /// directory inside SYS_VOL (None for inline objects); `versions[slot]` is what that drive
+    /// directory inside SYS_VOL (ignored for inline objects); `versions[slot]` is what that drive
     /// records (None: the drive holds no shard and is skipped).
     pub(super) async fn commit_version(
         &self,
         bucket: &str,
         key: &str,
-        src: Option<&str>,
+        src: &str,
         versions: &[Option<ObjectVersion>],
         quorum: usize,
     ) -> Result<(), ObjectError> {
@@ -376,16 +372,8 @@ impl ErasureSet {
                 let bytes = xl_meta::encode(&XlMeta {
                     versions: vec![version],
                 });
-                let src_path = src.unwrap_or("");
-                d.rename_data(
-                    SYS_VOL,
-                    src_path,
-                    data_dir.as_deref(),
-                    &bucket,
-                    &dir,
-                    &bytes,
-                )
-                .await
+                d.rename_data(SYS_VOL, src, data_dir.as_deref(), &bucket, &dir, &bytes)
+                    .await
             }
         }))
         .await;

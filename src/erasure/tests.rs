@@ -1,0 +1,578 @@
+//! Erasure-set tests on real drive directories, through a fault-injecting drive: lost drives,
+//! corrupt shards, failed writes and commits, multipart, listing.
+
+use std::cell::Cell;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+use async_trait::async_trait;
+use glommio::LocalExecutorBuilder;
+use minnow_io::{DiskInfo, Drive, DriveError, FileWriter, LocalDrive, VolInfo};
+use minnow_net::http::{BodyRead, HttpError};
+
+use super::*;
+use crate::object::{ObjectInfo, PutOptions};
+
+/// What a [`FaultDrive`] does to calls.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Fault {
+    /// Pass through.
+    None,
+    /// Every call fails as if the drive were gone.
+    Offline,
+    /// Shard files cannot be created (staging fails).
+    FailCreate,
+    /// Commits fail (rename_data), everything else works.
+    FailCommit,
+}
+
+/// A drive that forwards to a local drive unless told to fail.
+struct FaultDrive {
+    inner: LocalDrive,
+    fault: Cell<Fault>,
+}
+
+impl FaultDrive {
+    fn check(&self) -> Result<(), DriveError> {
+        if self.fault.get() == Fault::Offline {
+            return Err(DriveError::Offline);
+        }
+        Ok(())
+    }
+}
+
+#[async_trait(?Send)]
+impl Drive for FaultDrive {
+    fn endpoint(&self) -> &str {
+        self.inner.endpoint()
+    }
+    async fn disk_info(&self) -> Result<DiskInfo, DriveError> {
+        self.check()?;
+        self.inner.disk_info().await
+    }
+    async fn make_vol(&self, vol: &str) -> Result<(), DriveError> {
+        self.check()?;
+        self.inner.make_vol(vol).await
+    }
+    async fn list_vols(&self) -> Result<Vec<VolInfo>, DriveError> {
+        self.check()?;
+        self.inner.list_vols().await
+    }
+    async fn stat_vol(&self, vol: &str) -> Result<VolInfo, DriveError> {
+        self.check()?;
+        self.inner.stat_vol(vol).await
+    }
+    async fn delete_vol(&self, vol: &str, force: bool) -> Result<(), DriveError> {
+        self.check()?;
+        self.inner.delete_vol(vol, force).await
+    }
+    async fn read_all(&self, vol: &str, path: &str) -> Result<Vec<u8>, DriveError> {
+        self.check()?;
+        self.inner.read_all(vol, path).await
+    }
+    async fn write_all(&self, vol: &str, path: &str, data: &[u8]) -> Result<(), DriveError> {
+        self.check()?;
+        self.inner.write_all(vol, path, data).await
+    }
+    async fn create_file(
+        &self,
+        vol: &str,
+        path: &str,
+        hint: u64,
+    ) -> Result<Box<dyn FileWriter>, DriveError> {
+        self.check()?;
+        if self.fault.get() == Fault::FailCreate {
+            return Err(DriveError::DiskFull);
+        }
+        self.inner.create_file(vol, path, hint).await
+    }
+    async fn read_file(
+        &self,
+        vol: &str,
+        path: &str,
+        offset: u64,
+        len: usize,
+    ) -> Result<Vec<u8>, DriveError> {
+        self.check()?;
+        self.inner.read_file(vol, path, offset, len).await
+    }
+    async fn rename_data(
+        &self,
+        src_vol: &str,
+        src_path: &str,
+        data_dir: Option<&str>,
+        dst_vol: &str,
+        dst_path: &str,
+        xl_meta: &[u8],
+    ) -> Result<(), DriveError> {
+        self.check()?;
+        if self.fault.get() == Fault::FailCommit {
+            return Err(DriveError::DiskFull);
+        }
+        self.inner
+            .rename_data(src_vol, src_path, data_dir, dst_vol, dst_path, xl_meta)
+            .await
+    }
+    async fn rename(
+        &self,
+        src_vol: &str,
+        src_path: &str,
+        dst_vol: &str,
+        dst_path: &str,
+    ) -> Result<(), DriveError> {
+        self.check()?;
+        self.inner
+            .rename(src_vol, src_path, dst_vol, dst_path)
+            .await
+    }
+    async fn delete(&self, vol: &str, path: &str, recursive: bool) -> Result<(), DriveError> {
+        self.check()?;
+        self.inner.delete(vol, path, recursive).await
+    }
+    async fn list_dir(&self, vol: &str, dir: &str) -> Result<Vec<String>, DriveError> {
+        self.check()?;
+        self.inner.list_dir(vol, dir).await
+    }
+    async fn walk(
+        &self,
+        vol: &str,
+        prefix: &str,
+        start_after: &str,
+        limit: usize,
+    ) -> Result<Vec<(String, Vec<u8>)>, DriveError> {
+        self.check()?;
+        self.inner.walk(vol, prefix, start_after, limit).await
+    }
+}
+
+/// A request body from memory, read in uneven pieces.
+struct SliceBody<'a> {
+    data: &'a [u8],
+    pos: usize,
+}
+
+#[async_trait(?Send)]
+impl BodyRead for SliceBody<'_> {
+    async fn read(&mut self, buf: &mut [u8]) -> Result<usize, HttpError> {
+        let n = buf.len().min(self.data.len() - self.pos).min(100_003);
+        buf[..n].copy_from_slice(&self.data[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
+struct TestSet {
+    root: PathBuf,
+    set: ErasureSet,
+    drives: Vec<Rc<FaultDrive>>,
+}
+
+impl Drop for TestSet {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.root);
+    }
+}
+
+impl TestSet {
+    async fn new(n: usize) -> TestSet {
+        let root = std::env::temp_dir().join(format!("minnow-set-{}", rand::random::<u64>()));
+        let mut drives = Vec::new();
+        for i in 0..n {
+            let dir = root.join(format!("d{i}"));
+            std::fs::create_dir_all(&dir).unwrap();
+            let inner = LocalDrive::open(dir).await.unwrap();
+            drives.push(Rc::new(FaultDrive {
+                inner,
+                fault: Cell::new(Fault::None),
+            }));
+        }
+        let storage = crate::config::storage_classes(n, None, None).unwrap();
+        let set = ErasureSet::new(
+            SetIndex(0),
+            drives
+                .iter()
+                .map(|d| Some(d.clone() as Rc<dyn Drive>))
+                .collect(),
+            storage,
+        );
+        set.make_bucket("b").await.unwrap();
+        TestSet { root, set, drives }
+    }
+
+    fn fault(&self, slots: &[usize], fault: Fault) {
+        for d in &self.drives {
+            d.fault.set(Fault::None);
+        }
+        for &s in slots {
+            self.drives[s].fault.set(fault);
+        }
+    }
+
+    fn drive_dir(&self, slot: usize) -> PathBuf {
+        self.root.join(format!("d{slot}"))
+    }
+
+    async fn put(&self, key: &str, data: &[u8]) -> Result<ObjectInfo, ObjectError> {
+        let mut body = SliceBody { data, pos: 0 };
+        let staged = self
+            .set
+            .stage_object(
+                "b",
+                key,
+                &mut body,
+                Some(data.len() as u64),
+                PutOptions::default(),
+            )
+            .await?;
+        let etag = format!("{:x}", md5::Md5::digest(data));
+        self.set
+            .commit_object("b", key, staged, etag, Vec::new())
+            .await
+    }
+
+    async fn get(&self, key: &str) -> Result<Vec<u8>, ObjectError> {
+        let mut reader = self.set.open_object("b", key).await?;
+        let size = reader.info.size;
+        let mut out = Vec::new();
+        while (out.len() as u64) < size {
+            let chunk = reader.read_chunk(out.len() as u64, 3 << 20).await?;
+            assert!(!chunk.is_empty());
+            out.extend_from_slice(&chunk);
+        }
+        Ok(out)
+    }
+}
+
+use md5::Digest;
+
+fn data(len: usize, seed: u8) -> Vec<u8> {
+    (0..len)
+        .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed) ^ (i >> 9) as u8)
+        .collect()
+}
+
+fn run<F, Fut>(test: F)
+where
+    F: FnOnce() -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + 'static,
+{
+    LocalExecutorBuilder::default()
+        .io_memory(256 << 10)
+        .ring_depth(128)
+        .spawn(test)
+        .unwrap()
+        .join()
+        .unwrap();
+}
+
+/// Every file named `name` under `dir`.
+fn find_files(dir: &Path, name: &str, out: &mut Vec<PathBuf>) {
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                find_files(&p, name, out);
+            } else if p.file_name().is_some_and(|n| n == name) {
+                out.push(p);
+            }
+        }
+    }
+}
+
+fn flip_byte(path: &Path, offset: u64) {
+    let mut bytes = std::fs::read(path).unwrap();
+    let at = (offset as usize).min(bytes.len() - 1);
+    bytes[at] ^= 0x5a;
+    std::fs::write(path, bytes).unwrap();
+}
+
+const SIZES: [usize; 8] = [
+    0,
+    1,
+    100 << 10,
+    300 << 10,
+    (1 << 20) - 1,
+    1 << 20,
+    (1 << 20) + 1,
+    (5 << 20) + 333,
+];
+
+#[test]
+fn round_trips_across_set_sizes() {
+    run(|| async {
+        for n in [1, 2, 4, 6] {
+            let t = TestSet::new(n).await;
+            for (i, size) in SIZES.iter().enumerate() {
+                let bytes = data(*size, i as u8);
+                let key = format!("dir/obj-{size}");
+                let info = t.put(&key, &bytes).await.unwrap();
+                assert_eq!(info.size, *size as u64);
+                assert_eq!(
+                    t.get(&key).await.unwrap(),
+                    bytes,
+                    "{n} drives, {size} bytes"
+                );
+            }
+            // Overwrite shrinks and replaces; the old data directory goes away.
+            t.put("dir/obj-5243213", b"small now").await.unwrap();
+            assert_eq!(t.get("dir/obj-5243213").await.unwrap(), b"small now");
+            let mut parts = Vec::new();
+            find_files(&t.root, "part.1", &mut parts);
+            let streamed = SIZES
+                .iter()
+                .filter(|&&s| {
+                    s > 0
+                        && t.set.plan_layout(None).unwrap().shard_file_size(s as u64)
+                            > INLINE_SHARD_MAX
+                })
+                .count()
+                - 1;
+            assert_eq!(
+                parts.len(),
+                streamed * n,
+                "{n} drives: stale data directories left"
+            );
+        }
+    });
+}
+
+#[test]
+fn reads_survive_parity_lost_drives_and_fail_beyond() {
+    run(|| async {
+        let t = TestSet::new(4).await;
+        let small = data(1000, 1);
+        let big = data((3 << 20) + 5, 2);
+        t.put("small", &small).await.unwrap();
+        t.put("big", &big).await.unwrap();
+        for lost in [vec![0], vec![3], vec![0, 1], vec![1, 3], vec![2, 3]] {
+            t.fault(&lost, Fault::Offline);
+            assert_eq!(t.get("small").await.unwrap(), small, "lost {lost:?}");
+            assert_eq!(t.get("big").await.unwrap(), big, "lost {lost:?}");
+        }
+        t.fault(&[0, 1, 2], Fault::Offline);
+        assert!(matches!(
+            t.get("big").await,
+            Err(ObjectError::ReadQuorum { .. })
+        ));
+        assert!(matches!(
+            t.get("small").await,
+            Err(ObjectError::ReadQuorum { .. })
+        ));
+    });
+}
+
+#[test]
+fn corrupt_shards_are_rebuilt_never_returned() {
+    run(|| async {
+        let t = TestSet::new(4).await;
+        let big = data((2 << 20) + 77, 3);
+        t.put("big", &big).await.unwrap();
+        let mut parts = Vec::new();
+        find_files(&t.root, "part.1", &mut parts);
+        parts.sort();
+        assert_eq!(parts.len(), 4);
+        // Two corrupt shards (any two): still exact.
+        flip_byte(&parts[0], 100);
+        flip_byte(&parts[1], 600_000);
+        assert_eq!(t.get("big").await.unwrap(), big);
+        // A third: the read fails rather than return bad bytes.
+        flip_byte(&parts[2], 40);
+        assert!(t.get("big").await.is_err());
+    });
+}
+
+#[test]
+fn corrupt_inline_metadata_counts_as_a_lost_drive() {
+    run(|| async {
+        let t = TestSet::new(4).await;
+        let small = data(5000, 4);
+        t.put("inline", &small).await.unwrap();
+        for slot in [0, 2] {
+            let meta = t.drive_dir(slot).join("b/inline/xl.meta");
+            flip_byte(&meta, 200);
+        }
+        assert_eq!(t.get("inline").await.unwrap(), small);
+    });
+}
+
+#[test]
+fn failed_writes_leave_the_old_object() {
+    run(|| async {
+        let t = TestSet::new(4).await;
+        let old = data((1 << 20) + 10, 5);
+        t.put("k", &old).await.unwrap();
+        // Staging on only 2 of 4 drives misses write quorum (3).
+        t.fault(&[0, 1], Fault::FailCreate);
+        assert!(matches!(
+            t.put("k", &data(2 << 20, 6)).await,
+            Err(ObjectError::WriteQuorum { .. })
+        ));
+        // Commit reaching only 2 drives is rolled back on those 2.
+        t.fault(&[2, 3], Fault::FailCommit);
+        assert!(matches!(
+            t.put("k", &data(2 << 20, 7)).await,
+            Err(ObjectError::WriteQuorum { .. })
+        ));
+        t.fault(&[], Fault::None);
+        assert_eq!(t.get("k").await.unwrap(), old);
+        // Offline drives: a write fails fast before touching anything.
+        t.fault(&[0, 3], Fault::Offline);
+        assert!(matches!(
+            t.put("new", b"x").await,
+            Err(ObjectError::WriteQuorum { .. })
+        ));
+        t.fault(&[], Fault::None);
+        assert!(matches!(
+            t.get("new").await,
+            Err(ObjectError::NoSuchKey { .. })
+        ));
+        // Nothing staged is left behind.
+        let mut leftovers = Vec::new();
+        for slot in 0..4 {
+            find_files(
+                &t.drive_dir(slot).join(".minnow.sys/tmp"),
+                "part.1",
+                &mut leftovers,
+            );
+        }
+        assert!(leftovers.is_empty(), "{leftovers:?}");
+    });
+}
+
+#[test]
+fn one_drive_down_still_writes_and_reads() {
+    run(|| async {
+        let t = TestSet::new(4).await;
+        t.fault(&[1], Fault::Offline);
+        let bytes = data((1 << 20) + 3, 8);
+        t.put("degraded", &bytes).await.unwrap();
+        assert_eq!(t.get("degraded").await.unwrap(), bytes);
+        t.fault(&[], Fault::None);
+        assert_eq!(t.get("degraded").await.unwrap(), bytes);
+    });
+}
+
+#[test]
+fn multipart_completes_and_validates() {
+    run(|| async {
+        let t = TestSet::new(4).await;
+        let id = t
+            .set
+            .new_multipart("b", "mp", PutOptions::default())
+            .await
+            .unwrap();
+        let p1 = data(5 << 20, 9);
+        let p2 = data(1234, 10);
+        let mut etags = Vec::new();
+        for (n, bytes) in [(1u32, &p1), (2, &p2), (3, &p2)] {
+            let mut body = SliceBody {
+                data: bytes,
+                pos: 0,
+            };
+            let staged = t
+                .set
+                .stage_part("b", "mp", &id, n, &mut body, Some(bytes.len() as u64))
+                .await
+                .unwrap();
+            let etag = format!("{:x}", md5::Md5::digest(bytes));
+            t.set
+                .commit_part("b", "mp", &id, n, staged, etag.clone(), Vec::new())
+                .await
+                .unwrap();
+            etags.push((n, etag));
+        }
+        let (parts, truncated, _) = t.set.list_parts("b", "mp", &id, 0, 1000).await.unwrap();
+        assert_eq!(parts.len(), 3);
+        assert!(!truncated);
+        // Out of order, unknown ETag, small middle part.
+        let rev = vec![etags[1].clone(), etags[0].clone()];
+        assert!(matches!(
+            t.set.complete_multipart("b", "mp", &id, &rev).await,
+            Err(ObjectError::InvalidPartOrder)
+        ));
+        let wrong = vec![(1, "0".repeat(32))];
+        assert!(matches!(
+            t.set.complete_multipart("b", "mp", &id, &wrong).await,
+            Err(ObjectError::InvalidPart(1))
+        ));
+        let small_middle = vec![etags[1].clone(), etags[2].clone()];
+        assert!(matches!(
+            t.set
+                .complete_multipart("b", "mp", &id, &small_middle)
+                .await,
+            Err(ObjectError::EntityTooSmall { part: 2, .. })
+        ));
+        // Complete with parts 1 and 3 (part 2 dropped).
+        let chosen = vec![etags[0].clone(), etags[2].clone()];
+        let info = t
+            .set
+            .complete_multipart("b", "mp", &id, &chosen)
+            .await
+            .unwrap();
+        assert!(info.etag.ends_with("-2"), "{}", info.etag);
+        let mut want = p1.clone();
+        want.extend_from_slice(&p2);
+        assert_eq!(t.get("mp").await.unwrap(), want);
+        assert!(matches!(
+            t.set.list_parts("b", "mp", &id, 0, 10).await,
+            Err(ObjectError::NoSuchUpload(_))
+        ));
+        // Abort.
+        let id2 = t
+            .set
+            .new_multipart("b", "mp2", PutOptions::default())
+            .await
+            .unwrap();
+        assert_eq!(t.set.list_uploads("b", "").await.unwrap().len(), 1);
+        t.set.abort_multipart("b", "mp2", &id2).await.unwrap();
+        assert!(t.set.list_uploads("b", "").await.unwrap().is_empty());
+        assert!(matches!(
+            t.set.abort_multipart("b", "mp2", &id2).await,
+            Err(ObjectError::NoSuchUpload(_))
+        ));
+    });
+}
+
+#[test]
+fn listing_and_deletes() {
+    run(|| async {
+        let t = TestSet::new(4).await;
+        for key in ["a", "a/b", "a-b", "ab", "dir/", "dir/x", "z"] {
+            t.put(key, key.as_bytes()).await.unwrap();
+        }
+        let (all, exhausted) = t.set.walk_page("b", "", "", 1000).await.unwrap();
+        let keys: Vec<&str> = all.iter().map(|o| o.key.as_str()).collect();
+        assert_eq!(keys, vec!["a", "a-b", "a/b", "ab", "dir/", "dir/x", "z"]);
+        assert!(exhausted);
+        let (page, exhausted) = t.set.walk_page("b", "", "a-b", 2).await.unwrap();
+        assert_eq!(
+            page.iter().map(|o| o.key.as_str()).collect::<Vec<_>>(),
+            vec!["a/b", "ab"]
+        );
+        assert!(!exhausted);
+        assert_eq!(t.get("dir/").await.unwrap(), b"dir/");
+        assert!(!t.set.bucket_is_empty("b").await.unwrap());
+        for key in [
+            "a",
+            "a/b",
+            "a-b",
+            "ab",
+            "dir/",
+            "dir/x",
+            "z",
+            "never-existed",
+        ] {
+            t.set.delete_object("b", key).await.unwrap();
+        }
+        assert!(t.set.bucket_is_empty("b").await.unwrap());
+        assert!(matches!(
+            t.get("a").await,
+            Err(ObjectError::NoSuchKey { .. })
+        ));
+        t.set.delete_bucket("b", false).await.unwrap();
+        assert!(matches!(
+            t.get("a").await,
+            Err(ObjectError::NoSuchBucket(_))
+        ));
+    });
+}
