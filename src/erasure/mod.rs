@@ -50,7 +50,15 @@ pub struct ErasureSet {
     drives: Vec<Option<Rc<dyn Drive>>>,
     storage: StorageClasses,
     locks: NamespaceLock,
+    /// Bounds the uploads streaming into shard files at once (see [`STREAMING_UPLOADS_MAX`]).
+    streaming_slots: Rc<glommio::sync::Semaphore>,
 }
+
+/// Uploads of one set that may stream into shard files at once. Each holds about
+/// `drives x 2 x 4 MiB` of write buffers plus its block and frames, so this bounds the memory of
+/// many concurrent large PUTs; later uploads wait before reading their body (the client waits on
+/// TCP back-pressure or `100 Continue`). Small inline objects do not take a slot.
+pub const STREAMING_UPLOADS_MAX: u64 = 4;
 
 /// What one drive answered for an object's `xl.meta`.
 type MetaAnswer = Result<ObjectVersion, DriveError>;
@@ -72,6 +80,7 @@ impl ErasureSet {
             drives,
             storage,
             locks: NamespaceLock::default(),
+            streaming_slots: Rc::new(glommio::sync::Semaphore::new(STREAMING_UPLOADS_MAX)),
         }
     }
 

@@ -175,6 +175,15 @@ impl ErasureSet {
         let quorum = layout.write_quorum();
         let mut errors: Vec<DriveError> = Vec::new();
         let mut writers: Vec<Option<Box<dyn FileWriter>>> = Vec::with_capacity(n);
+        let _slot = match plan.file {
+            Some(_) => Some(
+                self.streaming_slots
+                    .acquire_static_permit(1)
+                    .await
+                    .map_err(|e| ObjectError::Internal(format!("upload slots: {e}")))?,
+            ),
+            None => None,
+        };
         if let Some(file) = plan.file {
             let hint = plan.size_hint.unwrap_or(u64::MAX >> 1);
             let opened = self
