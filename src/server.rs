@@ -167,7 +167,13 @@ async fn core_main(
             Rc::new(ErasureSet::new(SetIndex(s), drives, config.storage)),
         );
     }
+    tracing::debug!(
+        core = core.0,
+        sets = sets.len(),
+        "drives open, connecting to the other cores"
+    );
     let (mesh, receivers) = Mesh::connect(core, ends).await;
+    tracing::debug!(core = core.0, "serving");
     let ctx = Rc::new(ServerCtx::new(
         Cluster {
             core,

@@ -263,8 +263,19 @@ async fn write_error_closing(
     conn.end_response().await
 }
 
-fn authenticate(ctx: &ServerCtx, head: &RequestHead) -> Result<AuthOk, S3Error> {
-    sigv4::authenticate(head, &ctx.credentials, SystemTime::now())
+/// Authenticate once per request. SigV2 signs the bucket name explicitly, so a virtual-hosted
+/// request (bucket in the Host header) says which bucket it addressed.
+fn authenticate(
+    ctx: &ServerCtx,
+    head: &RequestHead,
+    endpoint: &Endpoint,
+) -> Result<AuthOk, S3Error> {
+    let virtual_bucket = ctx.config.domain.as_deref().and_then(|domain| {
+        let bucket = endpoint.bucket()?;
+        let host = head.header("host")?.split(':').next()?.to_ascii_lowercase();
+        (host == format!("{bucket}.{domain}")).then_some(bucket)
+    });
+    sigv4::authenticate_with_bucket(head, &ctx.credentials, SystemTime::now(), virtual_bucket)
 }
 
 /// Read a small request body (XML) whole, bounded.
@@ -308,7 +319,7 @@ async fn dispatch(
         HealthLive | HealthReady | HealthCluster => return Ok(Reply::Full(Response::new(200))),
         _ => {}
     }
-    let auth = authenticate(ctx, head)?;
+    let auth = authenticate(ctx, head, &endpoint)?;
     match endpoint {
         ListBuckets { .. } => bucket::list_buckets(ctx).await,
         CreateBucket { bucket } => bucket::create_bucket(ctx, conn, head, &auth, &bucket).await,
@@ -408,10 +419,19 @@ async fn dispatch(
             )
             .await
         }
-        Unsupported { op, .. } => Err(S3Error::with_message(
-            op.answer,
-            format!("{} is not implemented by minnow", op.operation),
-        )),
+        Unsupported { bucket, op, .. } => {
+            if !bucket.is_empty() {
+                ctx.cluster.stat_bucket(&bucket).await?;
+            }
+            // "Not configured" answers (404) keep S3's own message.
+            Err(match op.answer {
+                S3ErrorCode::NotImplemented => S3Error::with_message(
+                    op.answer,
+                    format!("{} is not implemented by minnow", op.operation),
+                ),
+                answer => S3Error::new(answer),
+            })
+        }
         HealthLive | HealthReady | HealthCluster => Ok(Reply::Full(Response::new(200))),
     }
 }
