@@ -6,7 +6,6 @@
 //! The source's read lock is not held across the copy, so copying an object onto itself (to
 //! change its metadata) cannot deadlock with the destination's commit.
 
-use md5::{Digest, Md5};
 use minnow_net::http::{BodyRead, HttpError, RequestHead};
 use minnow_net::s3::error::{S3Error, S3ErrorCode};
 use minnow_net::s3::router::{CopySource, CopySourceRange};
@@ -29,7 +28,6 @@ struct CopySourceBody<'a> {
     end: u64,
     chunk: Vec<u8>,
     pos: usize,
-    md5: Md5,
     error: Option<ObjectError>,
 }
 
@@ -48,7 +46,6 @@ impl BodyRead for CopySourceBody<'_> {
             {
                 Ok(chunk) if !chunk.is_empty() => {
                     self.offset += chunk.len() as u64;
-                    self.md5.update(&chunk);
                     self.chunk = chunk;
                     self.pos = 0;
                 }
@@ -87,7 +84,6 @@ impl<'a> CopySourceBody<'a> {
             end,
             chunk: Vec::new(),
             pos: 0,
-            md5: Md5::new(),
             error: None,
         }
     }
@@ -169,7 +165,7 @@ pub async fn copy_object(
         Ok(s) => s,
         Err(e) => return Err(body.failure(e)),
     };
-    let etag = hex::encode(body.md5.finalize_reset());
+    let etag = hex::encode(staged.md5());
     // A single-part source keeps its whole-object checksums: the bytes are the same.
     let checksums = if info.parts.len() <= 1 {
         info.checksums.clone()
@@ -229,7 +225,7 @@ pub async fn upload_part_copy(
         Ok(s) => s,
         Err(e) => return Err(body.failure(e)),
     };
-    let etag = hex::encode(body.md5.finalize_reset());
+    let etag = hex::encode(staged.md5());
     let part = set
         .commit_part(
             bucket,

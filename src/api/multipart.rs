@@ -11,7 +11,8 @@ use minnow_net::s3::xml::{
 use super::bucket::owner;
 use super::headers::{put_options, quoted};
 use super::put::{
-    checksum_headers, payload, staged_or_error, stored_checksums, upload_framing, verify_or_abort,
+    checksum_headers, staged_or_error, stored_checksums, upload_framing, upload_payload,
+    verify_or_abort,
 };
 use super::{local_set, read_small_body, Reply, Response, ServerCtx};
 
@@ -52,7 +53,7 @@ pub async fn upload_part(
 ) -> Result<Reply, S3Error> {
     let set = local_set(ctx, key)?;
     let framing = upload_framing(head)?;
-    let mut payload = payload(conn, head, framing, auth)?;
+    let mut payload = upload_payload(conn, head, framing, auth)?;
     let hint = payload.content_length();
     let result = set
         .stage_part(bucket, key, upload_id, part_number, &mut payload, hint)
@@ -60,6 +61,7 @@ pub async fn upload_part(
     let staged = staged_or_error(result, &payload)?;
     let (staged, summary) = verify_or_abort(set, payload, staged).await?;
     let checksums = stored_checksums(&summary);
+    let etag = hex::encode(staged.md5());
     let part = set
         .commit_part(
             bucket,
@@ -67,7 +69,7 @@ pub async fn upload_part(
             upload_id,
             part_number,
             staged,
-            hex::encode(summary.md5),
+            etag,
             checksums.clone(),
         )
         .await?;

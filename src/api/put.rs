@@ -25,6 +25,17 @@ pub fn payload<'a>(
     Payload::new(conn.body(framing), head, auth)
 }
 
+/// The payload of an upload: the erasure set computes the MD5 itself, off the owner core
+/// (`erasure::digest`), so the payload does not hash it a second time.
+pub fn upload_payload<'a>(
+    conn: &'a mut HttpConn,
+    head: &RequestHead,
+    framing: BodyFraming,
+    auth: &AuthOk,
+) -> Result<RequestPayload<'a>, S3Error> {
+    Ok(payload(conn, head, framing, auth)?.without_md5())
+}
+
 /// Read from the payload, turning a failure into its S3 error.
 pub async fn read_payload(
     payload: &mut RequestPayload<'_>,
@@ -63,13 +74,21 @@ pub fn staged_or_error(
     }
 }
 
-/// Check the payload's digests; throw the staged shards away if they fail.
+/// Check the payload's digests (Content-MD5 against the MD5 the set computed, SHA-256,
+/// checksums); throw the staged shards away if they fail.
 pub async fn verify_or_abort(
     set: &ErasureSet,
     payload: RequestPayload<'_>,
     staged: StagedObject,
 ) -> Result<(StagedObject, PayloadSummary), S3Error> {
-    match payload.finish() {
+    let content_md5 = payload.content_md5();
+    let verified = payload.finish().and_then(|summary| {
+        if content_md5.is_some_and(|want| want != staged.md5()) {
+            return Err(S3Error::new(S3ErrorCode::BadDigest));
+        }
+        Ok(summary)
+    });
+    match verified {
         Ok(summary) => Ok((staged, summary)),
         Err(e) => {
             set.abort_staged(staged).await;
@@ -110,7 +129,7 @@ pub async fn put_object(
     let set = local_set(ctx, key)?;
     let options: PutOptions = put_options(head)?;
     let framing = upload_framing(head)?;
-    let mut payload = payload(conn, head, framing, auth)?;
+    let mut payload = upload_payload(conn, head, framing, auth)?;
     let hint = payload.content_length();
     let result = set
         .stage_object(bucket, key, &mut payload, hint, options)
@@ -118,14 +137,9 @@ pub async fn put_object(
     let staged = staged_or_error(result, &payload)?;
     let (staged, summary) = verify_or_abort(set, payload, staged).await?;
     let checksums = stored_checksums(&summary);
+    let etag = hex::encode(staged.md5());
     let info = set
-        .commit_object(
-            bucket,
-            key,
-            staged,
-            hex::encode(summary.md5),
-            checksums.clone(),
-        )
+        .commit_object(bucket, key, staged, etag, checksums.clone())
         .await?;
     let resp = Response::new(200).header("etag", quoted(&info.etag));
     Ok(Reply::Full(checksum_headers(resp, &checksums)))

@@ -16,6 +16,7 @@
 //! quorum = data shards, bucket and delete operations n/2+1.
 
 mod delete;
+mod digest;
 mod get;
 mod list;
 mod multipart;

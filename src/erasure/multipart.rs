@@ -190,6 +190,7 @@ impl ErasureSet {
             inline: Vec::new(),
             written,
             options: PutOptions::default(),
+            md5: staged.md5,
         })
     }
 

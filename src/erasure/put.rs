@@ -11,6 +11,8 @@
 //! get their previous `xl.meta` back, so a failed write never shows. Old data directories are
 //! removed after a successful commit.
 
+use std::sync::Arc;
+
 use futures::future::join_all;
 use minnow_codec::{bitrot_hash, hash_order, Encoder, ErasureLayout, BITROT_HASH_LEN, BLOCK_SIZE};
 use minnow_io::format::new_uuid;
@@ -18,6 +20,7 @@ use minnow_io::xl_meta::{self, ErasureInfo, ObjectVersion, PartInfo, XlMeta};
 use minnow_io::{DriveError, FileWriter, SYS_VOL};
 use minnow_net::http::BodyRead;
 
+use super::digest::Md5Pipeline;
 use super::{meta_path, object_dir, tally, ErasureSet, INLINE_SHARD_MAX};
 use crate::object::{now_ns, ObjectError, ObjectInfo, PutOptions, META_STORAGE_CLASS};
 
@@ -37,12 +40,18 @@ pub struct StagedObject {
     /// Per slot: whether that drive holds the complete shards.
     pub(super) written: Vec<bool>,
     pub(super) options: PutOptions,
+    pub(super) md5: [u8; 16],
 }
 
 impl StagedObject {
     /// Bytes staged.
     pub fn size(&self) -> u64 {
         self.size
+    }
+
+    /// MD5 of the staged bytes.
+    pub fn md5(&self) -> [u8; 16] {
+        self.md5
     }
 }
 
@@ -59,6 +68,7 @@ pub(super) struct StageResult {
     pub size: u64,
     pub inline: Vec<Vec<u8>>,
     pub written: Vec<bool>,
+    pub md5: [u8; 16],
 }
 
 impl ErasureSet {
@@ -147,6 +157,7 @@ impl ErasureSet {
             inline: staged.inline,
             written: staged.written,
             options,
+            md5: staged.md5,
         })
     }
 
@@ -208,23 +219,47 @@ impl ErasureSet {
         }
 
         let mut encoder = Encoder::new(layout);
-        let frame_len = BITROT_HASH_LEN + layout.shard_size(layout.block_size);
+        // Buffers sized for the body when it is smaller than a block (most small PUTs).
+        let block_cap = plan.size_hint.map_or(layout.block_size, |h| {
+            h.clamp(1, layout.block_size as u64) as usize
+        });
+        let frame_len = BITROT_HASH_LEN + layout.shard_size(block_cap);
         let mut frames: Vec<Vec<u8>> = vec![vec![0u8; frame_len]; layout.total()];
-        let mut block = vec![0u8; layout.block_size];
+        // Two block buffers: one being hashed on the blocking pool while the next is read.
+        let mut blocks = [Arc::new(Vec::new()), Arc::new(Vec::new())];
+        let mut which = 0usize;
+        let mut md5 = Md5Pipeline::default();
         let mut inline: Vec<Vec<u8>> = vec![Vec::new(); n];
         let mut size: u64 = 0;
         loop {
-            let len = read_full(body, &mut block).await?;
+            if Arc::get_mut(&mut blocks[which]).is_none() {
+                md5.drain().await;
+            }
+            let buf = match Arc::get_mut(&mut blocks[which]) {
+                Some(buf) => buf,
+                None => {
+                    blocks[which] = Arc::new(Vec::new());
+                    Arc::get_mut(&mut blocks[which])
+                        .ok_or_else(|| ObjectError::Internal("block buffer shared".into()))?
+                }
+            };
+            buf.resize(block_cap, 0);
+            let len = read_full(body, buf).await?;
             if len == 0 {
                 break;
             }
+            buf.truncate(len);
             size += len as u64;
             if plan.file.is_none() && plan.size_hint.is_some_and(|h| size > h) {
                 return Err(ObjectError::Body(
                     "body longer than its declared length".into(),
                 ));
             }
-            let shard_size = encode_frames(&mut encoder, &block[..len], &mut frames)?;
+            let block = blocks[which].clone();
+            md5.submit(block.clone()).await;
+            let shard_size = encode_frames(&mut encoder, &block, &mut frames)?;
+            drop(block);
+            which ^= 1;
             let framed = BITROT_HASH_LEN + shard_size;
             if plan.file.is_none() {
                 for (slot, out) in inline.iter_mut().enumerate() {
@@ -253,7 +288,7 @@ impl ErasureSet {
                     return Err(ObjectError::write_quorum(alive, quorum, &errors));
                 }
             }
-            if len < block.len() {
+            if len < block_cap {
                 break;
             }
             glommio::yield_if_needed().await;
@@ -287,6 +322,7 @@ impl ErasureSet {
             size,
             inline,
             written,
+            md5: md5.finish().await,
         })
     }
 

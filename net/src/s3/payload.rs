@@ -55,8 +55,9 @@ const _: () = assert!(LOOKAHEAD_BYTES > MAX_LINE_BYTES + 2);
 /// What a fully read and verified body was.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PayloadSummary {
-    /// MD5 of the object bytes (the ETag of a single-part object).
-    pub md5: [u8; 16],
+    /// MD5 of the object bytes (the ETag of a single-part object); None when the caller hashes
+    /// the bytes itself ([`Payload::without_md5`]).
+    pub md5: Option<[u8; 16]>,
     /// Object bytes (decoded length for aws-chunked bodies).
     pub len: u64,
     /// The flexible checksum the request named, as computed (base64); verified when the
@@ -74,7 +75,7 @@ enum Outcome {
 pub struct Payload<R: BodyRead> {
     raw: R,
     chunked: Option<AwsChunked>,
-    md5: Md5,
+    md5: Option<Md5>,
     sha256: Option<(Sha256, [u8; 32])>,
     content_md5: Option<[u8; 16]>,
     checksum: Option<(ChecksumRequest, Checksummer)>,
@@ -144,7 +145,7 @@ impl<R: BodyRead> Payload<R> {
         Ok(Payload {
             raw,
             chunked,
-            md5: Md5::default(),
+            md5: Some(Md5::default()),
             sha256,
             content_md5,
             checksum: checksum.map(|request| {
@@ -155,6 +156,19 @@ impl<R: BodyRead> Payload<R> {
             len: 0,
             outcome: Outcome::Reading,
         })
+    }
+
+    /// Leave the MD5 to the caller: a server that hashes the bytes on another thread, in
+    /// parallel with its own work on them, checks [`Payload::content_md5`] itself. The
+    /// summary's `md5` is then None.
+    pub fn without_md5(mut self) -> Self {
+        self.md5 = None;
+        self
+    }
+
+    /// The digest the `Content-MD5` header asked for, if any.
+    pub fn content_md5(&self) -> Option<[u8; 16]> {
+        self.content_md5
     }
 
     /// The object length the request declared (`x-amz-decoded-content-length` for
@@ -206,7 +220,9 @@ impl<R: BodyRead> Payload<R> {
     }
 
     fn absorb(&mut self, bytes: &[u8]) {
-        self.md5.update(bytes);
+        if let Some(md5) = &mut self.md5 {
+            md5.update(bytes);
+        }
         if let Some((hasher, _)) = &mut self.sha256 {
             hasher.update(bytes);
         }
@@ -223,9 +239,11 @@ impl<R: BodyRead> Payload<R> {
                 return Err(S3Error::new(S3ErrorCode::IncompleteBody));
             }
         }
-        let md5: [u8; 16] = std::mem::take(&mut self.md5).finalize().into();
-        if self.content_md5.is_some_and(|expected| expected != md5) {
-            return Err(S3Error::new(S3ErrorCode::BadDigest));
+        let md5: Option<[u8; 16]> = self.md5.take().map(|m| m.finalize().into());
+        if let (Some(expected), Some(actual)) = (self.content_md5, md5) {
+            if expected != actual {
+                return Err(S3Error::new(S3ErrorCode::BadDigest));
+            }
         }
         if let Some((hasher, expected)) = self.sha256.take() {
             let actual: [u8; 32] = hasher.finalize().into();
@@ -889,7 +907,7 @@ mod tests {
             assert_eq!(data, vec![b'a'; 66_560]);
             let summary = summary.expect("verified");
             assert_eq!(summary.len, 66_560);
-            assert_eq!(summary.md5, md5_of(&data));
+            assert_eq!(summary.md5, Some(md5_of(&data)));
             assert_eq!(summary.checksum, None);
         }
     }
@@ -1042,7 +1060,7 @@ mod tests {
                     let (got, summary) = drain(payload, out_step);
                     assert_eq!(got, up.data, "{mode} {chunk_size} {raw_step} {out_step}");
                     let summary = summary.unwrap_or_else(|e| panic!("{mode} {chunk_size}: {e:?}"));
-                    assert_eq!(summary.md5, md5_of(&data));
+                    assert_eq!(summary.md5, Some(md5_of(&data)));
                     let expected = up.trailer.then(|| {
                         (
                             ChecksumAlgorithm::Crc32,
@@ -1349,7 +1367,7 @@ mod tests {
         let (data, summary) = drain(payload, 5);
         assert_eq!(data, body);
         let summary = summary.expect("ok");
-        assert_eq!(summary.md5, md5_of(body));
+        assert_eq!(summary.md5, Some(md5_of(body)));
         assert_eq!(
             summary.checksum,
             Some((ChecksumAlgorithm::Sha256, crc.clone()))
