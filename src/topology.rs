@@ -98,7 +98,12 @@ pub fn build(args: &[String], set_size_override: Option<usize>) -> Result<Topolo
     }
     let set_size = set_size_for(drives.len(), set_size_override)?;
     Ok(Topology {
-        drives: drives.into_iter().map(PathBuf::from).collect(),
+        // Absolute, so a drive means the same directory whatever the working directory
+        // (directory handles and fsyncs are opened by path).
+        drives: drives
+            .into_iter()
+            .map(|d| std::path::absolute(&d).unwrap_or_else(|_| PathBuf::from(d)))
+            .collect(),
         set_size,
     })
 }
@@ -274,6 +279,11 @@ mod tests {
         let t = build(&["/x/d{1...18}".to_string()], None).unwrap();
         assert_eq!(t.set_count(), 2);
         assert_eq!(t.set_drives(1)[0], PathBuf::from("/x/d10"));
+        let relative = build(&["rel/d{1...2}".to_string()], None).unwrap();
+        assert!(relative
+            .drives
+            .iter()
+            .all(|d| d.is_absolute() && d.ends_with("rel/d1") || d.ends_with("rel/d2")));
         let list: Vec<String> = (1..=4).map(|i| format!("/y/{i}")).collect();
         assert_eq!(build(&list, None).unwrap().set_size, 4);
         assert_eq!(

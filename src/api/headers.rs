@@ -267,9 +267,12 @@ mod tests {
         Some(ByteRange { first, last })
     }
 
+    /// (Range header, object size, expected: Ok(range or ignored) / Err = 416).
+    type RangeCase = (&'static str, u64, Result<Option<ByteRange>, ()>);
+
     #[test]
     fn ranges() {
-        let cases: &[(&str, u64, Result<Option<ByteRange>, ()>)] = &[
+        let cases: &[RangeCase] = &[
             ("bytes=0-9", 100, Ok(r(0, 9))),
             ("bytes=10-", 100, Ok(r(10, 99))),
             ("bytes=-10", 100, Ok(r(90, 99))),

@@ -1,7 +1,8 @@
 //! Thread-per-core plumbing of the bench: which CPUs to run on, how to start one glommio
 //! executor per CPU with the project's settings (`../shared/GLOMMIO.md` §1: small `io_memory`,
 //! ring depth 128, short preempt timer, an unpinned blocking pool of 2), how workers are spread
-//! over cores and hosts, and the CPU clocks that let the generator report its own cost.
+//! over cores and hosts, and the CPU clocks (`getrusage`) that let the generator report its own
+//! cost.
 //!
 //! The CPU list comes from `sched_getaffinity` (glommio's placement ignores the process affinity
 //! mask, so `taskset` would otherwise be silently overridden).
@@ -50,29 +51,27 @@ pub fn executor_builder(core_index: usize, cpu: usize) -> LocalExecutorBuilder {
         .blocking_thread_pool_placement(PoolPlacement::Unbound(2))
 }
 
-/// CPU time (user + system) the calling thread has used so far.
+/// CPU time (user + system) the calling thread has used so far (`getrusage(RUSAGE_THREAD)`).
 pub fn thread_cpu_time() -> Duration {
-    clock(libc::CLOCK_THREAD_CPUTIME_ID)
+    cpu_time(nix::sys::resource::UsageWho::RUSAGE_THREAD)
 }
 
 /// CPU time (user + system) of the whole process so far (all threads, including glommio's
 /// blocking pools and the progress thread).
 pub fn process_cpu_time() -> Duration {
-    clock(libc::CLOCK_PROCESS_CPUTIME_ID)
+    cpu_time(nix::sys::resource::UsageWho::RUSAGE_SELF)
 }
 
-fn clock(id: libc::clockid_t) -> Duration {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid, writable timespec for the duration of the call; the clock ids
-    // used are the thread/process CPU clocks, which always exist on Linux.
-    let rc = unsafe { libc::clock_gettime(id, &mut ts) };
-    if rc != 0 {
-        return Duration::ZERO;
+fn cpu_time(who: nix::sys::resource::UsageWho) -> Duration {
+    match nix::sys::resource::getrusage(who) {
+        Ok(usage) => timeval(usage.user_time()) + timeval(usage.system_time()),
+        Err(_) => Duration::ZERO,
     }
-    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+fn timeval(tv: nix::sys::time::TimeVal) -> Duration {
+    Duration::from_secs(tv.tv_sec().max(0) as u64)
+        + Duration::from_micros(tv.tv_usec().max(0) as u64)
 }
 
 /// One concurrent request stream of the load generator.

@@ -6,7 +6,7 @@
 //! | phase | what each core does |
 //! |---|---|
 //! | 0 setup | connect every worker; core 0 creates the bucket |
-//! | 1 prepare | each worker uploads its share of `--objects` (object `i` by worker `i % concurrent`) |
+//! | 1 prepare | upload `--objects` with at least 16 streams; worker `w` then owns objects `i % concurrent == w` |
 //! | 2 run | the measured window: every worker loops its operation until `--duration` is up |
 //! | 3 cleanup | each worker deletes the objects it still owns (skipped with `--noclear`) |
 //! | 4 teardown | core 0 removes the bucket (skipped with `--noclear`) |
@@ -42,6 +42,8 @@ const DEFAULT_SMALL_OBJECT_BYTES: u64 = 1 << 10;
 /// Pause after a transport error before the worker retries (a dead server must not turn the
 /// generator into a busy loop).
 const ERROR_BACKOFF: Duration = Duration::from_millis(20);
+/// Fewest upload streams of the prepare phase.
+const PREPARE_STREAMS_MIN: usize = 16;
 
 /// Phase numbers, in gate order.
 const PHASE_SETUP: usize = 0;
@@ -141,11 +143,15 @@ struct Shared {
     prefix: String,
     objects: u64,
     concurrency: usize,
+    /// Executors running the workers.
+    core_count: usize,
     duration: Duration,
     request_timeout: Duration,
     noclear: bool,
     /// Set when setup or prepare failed: the run and later phases do nothing but clean up.
     failed: AtomicBool,
+    /// Set when setup failed (no connection or no bucket): no cleanup either.
+    setup_failed: AtomicBool,
     messages: Mutex<Vec<String>>,
 }
 
@@ -164,6 +170,10 @@ impl Shared {
 
     fn failed(&self) -> bool {
         self.failed.load(Ordering::Acquire)
+    }
+
+    fn setup_failed(&self) -> bool {
+        self.setup_failed.load(Ordering::Acquire)
     }
 
     fn key(&self, object_index: u64) -> String {
@@ -239,7 +249,9 @@ pub fn run(workload: Workload, args: S3Args) -> Result<(), String> {
         digests: match args.payload {
             PayloadMode::Unsigned => Digests::None,
             PayloadMode::Signed => Digests::Whole,
-            PayloadMode::Streaming => Digests::Chunks,
+            // `ChunkSigner::sign_chunk` hashes each chunk itself (no entry point takes a
+            // precomputed chunk digest yet), so nothing to precompute.
+            PayloadMode::Streaming => Digests::None,
         },
         seed: 0x6d69_6e6e_6f77,
     })?;
@@ -264,10 +276,12 @@ pub fn run(workload: Workload, args: S3Args) -> Result<(), String> {
         prefix: run_prefix(),
         objects,
         concurrency: args.concurrent,
+        core_count: cpus.len(),
         duration: args.duration.0,
         request_timeout: args.request_timeout.0,
         noclear: args.noclear,
         failed: AtomicBool::new(false),
+        setup_failed: AtomicBool::new(false),
         messages: Mutex::new(Vec::new()),
     });
 
@@ -339,7 +353,8 @@ pub fn run(workload: Workload, args: S3Args) -> Result<(), String> {
         Ok(m) => m.clone(),
         Err(poisoned) => poisoned.into_inner().clone(),
     };
-    for message in &messages {
+    let mut shown = std::collections::HashSet::new();
+    for message in messages.iter().filter(|m| shown.insert(m.as_str())) {
         eprintln!("minnow bench: {message}");
     }
     if shared.failed() {
@@ -517,19 +532,34 @@ async fn core_main(shared: Arc<Shared>, core: usize, plans: Vec<WorkerPlan>) -> 
             break;
         }
         match phase {
-            PHASE_SETUP => setup(&shared, core, &mut workers).await,
-            PHASE_PREPARE if !shared.failed() => {
-                workers = for_each_worker(&shared, workers, &stats, prepare).await;
+            PHASE_SETUP => {
+                setup(&shared, core, &mut workers).await;
+                if shared.failed() {
+                    shared.setup_failed.store(true, Ordering::Release);
+                }
+            }
+            PHASE_PREPARE => {
+                if !shared.failed() {
+                    prepare(&shared, core).await;
+                }
+                // Worker `w` owns the prepared objects `w, w + concurrency, ...` (cleanup
+                // treats the ones a failed prepare never wrote as already gone).
+                for worker in &mut workers {
+                    worker.owned = (worker.plan.worker as u64..shared.objects)
+                        .step_by(shared.concurrency)
+                        .collect();
+                }
             }
             PHASE_RUN if !shared.failed() => {
                 let cpu_start = cores::thread_cpu_time();
                 workers = for_each_worker(&shared, workers, &stats, run_worker).await;
                 result.run_cpu = cores::thread_cpu_time().saturating_sub(cpu_start);
             }
-            PHASE_CLEANUP if !shared.noclear => {
+            // Nothing to clean if the server could not even be reached.
+            PHASE_CLEANUP if !shared.noclear && !shared.setup_failed() => {
                 workers = for_each_worker(&shared, workers, &stats, cleanup).await;
             }
-            PHASE_TEARDOWN if !shared.noclear && core == 0 => {
+            PHASE_TEARDOWN if !shared.noclear && !shared.setup_failed() && core == 0 => {
                 if let Some(worker) = workers.first_mut() {
                     match worker.client.delete_bucket(&shared.bucket).await {
                         Ok(()) => {}
@@ -605,40 +635,47 @@ async fn for_each_worker(
     back
 }
 
-/// Phase 1: upload objects `i` with `i % concurrency == worker`.
-fn prepare<'a>(
-    shared: &'a Shared,
-    worker: &'a mut Worker,
-    _stats: &'a RefCell<Vec<OpStats>>,
-) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + 'a>> {
-    Box::pin(async move {
-        let mut index = worker.plan.worker as u64;
-        while index < shared.objects {
-            if shared.failed() {
-                return;
-            }
-            let (variant, body) = shared.payloads.for_object(index);
-            let key = shared.key(index);
-            match worker
-                .client
-                .put_object(&shared.bucket, &key, body, variant)
-                .await
-            {
-                Ok(()) => {
-                    worker.owned.push(index);
-                    shared.live.prepared.fetch_add(1, Ordering::Relaxed);
-                }
-                Err(e) => {
-                    shared.fail(format!("preparing {}/{key}: {e}", shared.bucket));
-                    return;
-                }
-            }
-            index += shared.concurrency as u64;
-        }
-    })
+/// Upload streams of the prepare phase: the run's concurrency, but at least
+/// [`PREPARE_STREAMS_MIN`] (a GET at concurrency 1 should not wait for a serial upload), and
+/// never more than there are objects.
+fn prepare_stream_count(concurrency: usize, objects: u64) -> usize {
+    let streams = concurrency.max(PREPARE_STREAMS_MIN) as u64;
+    streams.min(objects.max(1)) as usize
 }
 
-/// Phase 3: delete what this worker owns (errors are reported once, not fatal).
+/// Phase 1: this core's upload streams (stream `s` runs on core `s % cores`, talks to host
+/// `s % hosts` and uploads objects `s, s + streams, ...`), each on its own connection.
+async fn prepare(shared: &Arc<Shared>, core: usize) {
+    let streams = prepare_stream_count(shared.concurrency, shared.objects);
+    let tasks: Vec<_> = (0..streams)
+        .filter(|stream| stream % shared.core_count == core)
+        .map(|stream| {
+            let shared = shared.clone();
+            glommio::spawn_local(async move {
+                let endpoint = shared.endpoints[stream % shared.endpoints.len()].clone();
+                let mut client =
+                    S3Client::new(endpoint, shared.sign.clone(), shared.request_timeout);
+                let mut index = stream as u64;
+                while index < shared.objects && !shared.failed() {
+                    let (variant, body) = shared.payloads.for_object(index);
+                    let key = shared.key(index);
+                    if let Err(e) = client.put_object(&shared.bucket, &key, body, variant).await {
+                        shared.fail(format!("preparing {}/{key}: {e}", shared.bucket));
+                        return;
+                    }
+                    shared.live.prepared.fetch_add(1, Ordering::Relaxed);
+                    index += streams as u64;
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await;
+    }
+}
+
+/// Phase 3: delete what this worker owns (errors are reported once, not fatal; a lost
+/// connection ends this worker's cleanup rather than retrying every object).
 fn cleanup<'a>(
     shared: &'a Shared,
     worker: &'a mut Worker,
@@ -653,9 +690,13 @@ fn cleanup<'a>(
                 Ok(()) => {
                     shared.live.cleaned.fetch_add(1, Ordering::Relaxed);
                 }
+                Err(e) if e.code == "NoSuchKey" => {}
                 Err(e) => {
                     errors += 1;
                     first_error.get_or_insert_with(|| format!("{key}: {e}"));
+                    if e.is_transport() {
+                        break;
+                    }
                 }
             }
         }
