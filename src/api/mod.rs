@@ -159,7 +159,15 @@ async fn serve(ctx: Rc<ServerCtx>, mut conn: HttpConn) {
             Err(e) => Err(e),
         };
         let written = match result {
-            Ok(Reply::Full(resp)) => write_response(&mut conn, &request_id, resp).await,
+            Ok(Reply::Full(resp)) => {
+                // A success to an `Expect: 100-continue` request whose body was empty (so never
+                // read) still gets its 100 first: botocore reuses the status line of an early
+                // final response for the next request on the connection otherwise.
+                if head.expects_continue() && resp.status < 300 {
+                    let _ = conn.send_continue().await;
+                }
+                write_response(&mut conn, &request_id, resp).await
+            }
             Ok(Reply::Streamed) => Ok(()),
             Err(err) => {
                 let resource = head.path.clone();

@@ -162,7 +162,9 @@ impl HttpConn {
         self.rbuf.consume(head_len);
         self.request_framing = head.body_framing()?;
         self.body = BodyState::from_framing(self.request_framing);
-        self.expect = if head.expects_continue() && !self.body.is_done() {
+        // Pending even for an empty body: a client that asked must get its 100 (or the
+        // connection closes after the answer), see `reusable`.
+        self.expect = if head.expects_continue() {
             Continue::Pending
         } else {
             Continue::NotPending
@@ -299,12 +301,13 @@ impl HttpConn {
     }
 
     /// Whether this connection can serve another request after the current exchange: false
-    /// when the request asked to close, when its body is unread while the client waits for
-    /// `100 Continue` (a final response now means the body never comes), or after a body or
-    /// framing error. Decide `Connection: close` on the response with it.
+    /// when the request asked to close, after a body or framing error, and when the client
+    /// asked for `100 Continue` and has not had it: a final response now means the body never
+    /// comes, and even with an empty body some clients (botocore) carry the early response's
+    /// status over to their next request on the connection. Decide `Connection: close` on the
+    /// response with it.
     pub fn reusable(&self) -> bool {
-        let body_will_come = self.body.is_done() || self.expect == Continue::NotPending;
-        self.keep_open && self.body != BodyState::Failed && body_will_come
+        self.keep_open && self.body != BodyState::Failed && self.expect == Continue::NotPending
     }
 
     /// Start the response. Informational heads (1xx) are written at once. Final heads: the
