@@ -248,8 +248,12 @@ impl Cluster {
                         let cp = entry.key[..prefix.len() + i + d.len()].to_string();
                         // Skip everything under this prefix: restart after its last possible key.
                         after = format!("{cp}{}", char::MAX);
-                        out.next_marker = Some(cp.clone());
-                        out.prefixes.push(cp);
+                        // Everything listed sorts after the marker, common prefixes too: a
+                        // marker that is (or lies inside) a common prefix continues past it.
+                        if cp.as_str() > start_after {
+                            out.next_marker = Some(cp.clone());
+                            out.prefixes.push(cp);
+                        }
                         jumped = true;
                         break;
                     }

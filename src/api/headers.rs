@@ -33,7 +33,14 @@ pub fn put_options(head: &RequestHead) -> Result<PutOptions, S3Error> {
         if !stored {
             continue;
         }
-        let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+        let mut value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+        if name == "content-encoding" {
+            // `aws-chunked` describes the upload's framing, not the object: S3 drops it.
+            value = without_aws_chunked(&value);
+            if value.is_empty() {
+                continue;
+            }
+        }
         if name.starts_with("x-amz-meta-") {
             user_bytes += name.len() - "x-amz-meta-".len() + value.len();
         }
@@ -55,6 +62,16 @@ pub fn put_options(head: &RequestHead) -> Result<PutOptions, S3Error> {
         meta,
         storage_class,
     })
+}
+
+/// A Content-Encoding list without its `aws-chunked` entry.
+fn without_aws_chunked(value: &str) -> String {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|v| !v.is_empty() && !v.eq_ignore_ascii_case("aws-chunked"))
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// Response headers describing an object (GET, HEAD).
@@ -295,5 +312,13 @@ mod tests {
             assert_eq!(got, *want, "{value} of {size}");
         }
         assert_eq!(parse_range(None, 5).unwrap(), None);
+    }
+
+    #[test]
+    fn aws_chunked_is_not_stored() {
+        assert_eq!(without_aws_chunked("aws-chunked"), "");
+        assert_eq!(without_aws_chunked("aws-chunked,gzip"), "gzip");
+        assert_eq!(without_aws_chunked("gzip, aws-chunked"), "gzip");
+        assert_eq!(without_aws_chunked("br"), "br");
     }
 }

@@ -1071,6 +1071,9 @@ pub fn check_bucket_name(name: &str) -> Result<(), &'static str> {
     if name.contains("..") {
         return Err("Bucket name must not contain two adjacent periods.");
     }
+    if name.contains(".-") || name.contains("-.") {
+        return Err("Bucket name must not contain a period next to a hyphen.");
+    }
     if name.parse::<std::net::Ipv4Addr>().is_ok() {
         return Err("Bucket name must not be formatted as an IP address.");
     }
