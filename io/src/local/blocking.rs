@@ -17,9 +17,24 @@ use super::io_error;
 pub(crate) fn require_vol(vol_dir: &Path) -> Result<(), DriveError> {
     match fs::metadata(vol_dir) {
         Ok(meta) if meta.is_dir() => Ok(()),
-        Ok(_) => Err(DriveError::VolumeNotFound),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Err(DriveError::VolumeNotFound),
+        Ok(_) => Err(vol_missing(vol_dir)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Err(vol_missing(vol_dir)),
         Err(e) => Err(io_error("stat_vol", vol_dir.to_path_buf(), e)),
+    }
+}
+
+/// The error for a volume directory that is not there: `VolumeNotFound` while the drive
+/// itself is in place, `Offline` when the drive's own `SYS_VOL` is gone too (the directory
+/// was removed, renamed or replaced under the server). The difference matters: a missing
+/// bucket is an answer, a missing drive only lowers the quorum.
+pub(crate) fn vol_missing(vol_dir: &Path) -> DriveError {
+    let drive_present = vol_dir
+        .parent()
+        .is_some_and(|root| root.join(crate::SYS_VOL).is_dir());
+    if drive_present {
+        DriveError::VolumeNotFound
+    } else {
+        DriveError::Offline
     }
 }
 

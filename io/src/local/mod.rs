@@ -402,8 +402,8 @@ impl Drive for LocalDrive {
         let name = vol.to_string();
         run_blocking(move || match fs::metadata(&vol_dir) {
             Ok(meta) if meta.is_dir() => Ok(vol_info(name, &meta)),
-            Ok(_) => Err(DriveError::VolumeNotFound),
-            Err(e) if is_missing(&e) => Err(DriveError::VolumeNotFound),
+            Ok(_) => Err(blocking::vol_missing(&vol_dir)),
+            Err(e) if is_missing(&e) => Err(blocking::vol_missing(&vol_dir)),
             Err(e) => Err(io_error("stat_vol", vol_dir, e)),
         })
         .await

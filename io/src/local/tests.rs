@@ -793,3 +793,36 @@ fn opens_racing_deletes_do_not_panic() {
         }
     });
 }
+
+#[test]
+fn a_drive_removed_under_the_server_is_offline_not_empty() {
+    let dir = TempDir::new("removed");
+    let moved = dir.path().with_extension("moved");
+    run(|| async move {
+        let drive = open(&dir).await;
+        drive.make_vol("b").await.expect("make_vol");
+        drive
+            .write_all("b", "k/xl.meta", b"meta")
+            .await
+            .expect("write_all");
+        assert!(matches!(
+            drive.stat_vol("nope").await,
+            Err(DriveError::VolumeNotFound)
+        ));
+        // The whole drive directory goes away (unmounted, renamed, deleted).
+        fs::rename(dir.path(), &moved).expect("rename drive away");
+        assert!(matches!(
+            drive.stat_vol("b").await,
+            Err(DriveError::Offline)
+        ));
+        assert!(matches!(
+            drive.read_all("b", "k/xl.meta").await,
+            Err(DriveError::Offline)
+        ));
+        fs::rename(&moved, dir.path()).expect("rename back");
+        assert_eq!(
+            drive.read_all("b", "k/xl.meta").await.expect("back"),
+            b"meta"
+        );
+    });
+}
