@@ -88,10 +88,8 @@ def _new_workdir(tmp_root: Path, label: str) -> Path:
 def _finish_server(srv: Server) -> list[str]:
     """Stop a server; the problems found (panics, early death)."""
     problems = []
-    if srv.proc is not None and srv.proc.poll() is not None and srv.proc.returncode not in (0, None):
-        # A server that was meant to be running but died by itself.
-        if not getattr(srv, "expect_exit", False) and srv.proc.returncode != -9:
-            problems.append(f"{srv.name} exited by itself with code {srv.proc.returncode}")
+    if srv.died_unexpectedly():
+        problems.append(f"{srv.name} exited by itself with code {srv.proc.returncode}")
     srv.stop()
     panics = srv.panic_lines()
     if panics:

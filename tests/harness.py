@@ -80,8 +80,8 @@ def server_env(extra: dict | None = None) -> dict:
         for k, v in os.environ.items()
         if not k.startswith(("MINNOW_", "MINIO_", "AWS_"))
     }
-    env["MINNOW_BIN"] = str(MINNOW_BIN)
     env.setdefault("RUST_BACKTRACE", "1")
+    env["NO_COLOR"] = "1"
     if extra:
         env.update({k: str(v) for k, v in extra.items()})
     return env
@@ -133,6 +133,7 @@ class Server:
         self.stdout_path = self.workdir / f"{name}.stdout.log"
         self.stderr_path = self.workdir / f"{name}.stderr.log"
         self.proc: subprocess.Popen | None = None
+        self.stopped_on_purpose = False
         self.starts = 0
         self.started_at = 0.0
         ALL_SERVERS.append(self)
@@ -159,6 +160,7 @@ class Server:
         if not MINNOW_BIN.exists():
             raise FileNotFoundError(f"minnow binary not found at {MINNOW_BIN} (set MINNOW_BIN)")
         self.starts += 1
+        self.stopped_on_purpose = False
         marker = f"\n===== start #{self.starts}: {' '.join(self.command())}\n"
         with open(self.stdout_path, "a") as f:
             f.write(marker)
@@ -184,6 +186,16 @@ class Server:
         self.spawn()
         self.wait_ready(timeout)
         return self
+
+    def died_unexpectedly(self) -> bool:
+        """Exited by itself with an error (not stopped or killed by the test)."""
+        return (
+            self.proc is not None
+            and self.proc.poll() is not None
+            and self.proc.returncode != 0
+            and not self.stopped_on_purpose
+            and not getattr(self, "expect_exit", False)
+        )
 
     def is_running(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
@@ -231,6 +243,7 @@ class Server:
         if self.proc is None:
             return None
         if self.proc.poll() is None:
+            self.stopped_on_purpose = True
             try:
                 self.proc.send_signal(signal.SIGTERM)
                 self.proc.wait(timeout)
@@ -243,6 +256,7 @@ class Server:
         """SIGKILL the server process (and anything in its session)."""
         if self.proc is None or self.proc.poll() is not None:
             return
+        self.stopped_on_purpose = True
         try:
             os.killpg(self.proc.pid, signal.SIGKILL)
         except ProcessLookupError:
@@ -316,9 +330,12 @@ class Server:
         )
 
 
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
 def _read_text(path: Path) -> str:
     try:
-        return Path(path).read_text(errors="replace")
+        return _ANSI.sub("", Path(path).read_text(errors="replace"))
     except FileNotFoundError:
         return ""
 
@@ -339,7 +356,7 @@ def make_client(endpoint: str, access_key: str, secret_key: str, **config):
         region_name=REGION,
         retries={"total_max_attempts": 1},
         connect_timeout=10,
-        read_timeout=300,
+        read_timeout=60,
         max_pool_connections=16,
     )
     cfg.update(config)

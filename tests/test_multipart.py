@@ -93,7 +93,7 @@ def test_invalid_part_etag(s3, bucket):
 
 
 def test_invalid_part_missing_number(s3, bucket):
-    parts = [os.urandom(5 * MIB), os.urandom(10)]
+    parts = [os.urandom(5 * MIB), os.urandom(5 * MIB)]
     uid, done = upload_parts(s3, bucket, "missingpart", parts)
     done.append({"PartNumber": 7, "ETag": done[1]["ETag"]})
     with pytest.raises(ClientError) as e:

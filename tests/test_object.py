@@ -9,6 +9,7 @@ import datetime as dt
 import email.utils
 import hashlib
 import os
+import time
 
 import pytest
 from botocore.exceptions import ClientError
@@ -63,6 +64,17 @@ def test_put_get_head_sizes(s3, bucket, size):
     assert len(body) == size and sha256_hex(body) == sha256_hex(data)
     assert got["ContentLength"] == size
     assert got["ETag"] == etag_of(data)
+
+
+def test_empty_put_keeps_connection_usable(server, bucket):
+    """boto3 sends `Expect: 100-continue` with Content-Length: 0 for an empty
+    object; the request after it on the same pooled connection must not stall."""
+    client = server.client(read_timeout=10, max_pool_connections=1)
+    client.put_object(Bucket=bucket, Key="empty", Body=b"")
+    start = time.monotonic()
+    client.put_object(Bucket=bucket, Key="after-empty", Body=b"x" * 4096)
+    assert client.get_object(Bucket=bucket, Key="after-empty")["Body"].read() == b"x" * 4096
+    assert time.monotonic() - start < 5
 
 
 def test_last_modified(s3, bucket):
@@ -172,10 +184,13 @@ def test_key_1024_bytes_ok(s3, bucket):
 
 
 def test_key_1024_bytes_multibyte_ok(s3, bucket):
-    key = "é" * 100 + "/" + "日" * 100 + "/" + "x" * (1024 - 200 - 300 - 2)
+    # 2-, 3- and 4-byte characters; every segment under 255 bytes.
+    key = "é" * 100 + "/" + "日" * 80 + "/" + "😀" * 60 + "/" + "x" * 200 + "/"
+    key += "y" * (1024 - len(key.encode()))
     assert len(key.encode()) == 1024
     s3.put_object(Bucket=bucket, Key=key, Body=b"mb")
     assert s3.get_object(Bucket=bucket, Key=key)["Body"].read() == b"mb"
+    assert [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]] == [key]
 
 
 def test_key_1025_bytes_refused(s3, bucket):
