@@ -128,6 +128,9 @@ mod tests {
     fn mkdir_and_cleanup() {
         let dir = TempDir::new("blocking");
         let vol = dir.path().join("vol");
+        // Not a drive (no SYS_VOL): the drive is gone, not just the volume.
+        assert!(matches!(mkdir_all(&vol, "a"), Err(DriveError::Offline)));
+        fs::create_dir(dir.path().join(crate::SYS_VOL)).expect("mkdir sys");
         assert!(matches!(
             mkdir_all(&vol, "a"),
             Err(DriveError::VolumeNotFound)
