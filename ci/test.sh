@@ -145,8 +145,8 @@ skipped = sum(int(s.get("skipped", 0)) for s in suites)
 print(tests - failed - skipped, failed, skipped)
 EOF
 )
-CARGO_PASSED=$(grep -Eo 'test result: [a-zA-Z]+\. [0-9]+ passed' "$CARGO_LOG" | awk '{s+=$4} END {print s+0}')
-CARGO_FAILED=$(grep -Eo '[0-9]+ failed' "$CARGO_LOG" | awk '{s+=$1} END {print s+0}')
+CARGO_PASSED=$({ grep -Eo 'test result: [a-zA-Z]+\. [0-9]+ passed' "$CARGO_LOG" || true; } | awk '{s+=$4} END {print s+0}')
+CARGO_FAILED=$({ grep -Eo '[0-9]+ failed' "$CARGO_LOG" || true; } | awk '{s+=$1} END {print s+0}')
 [[ "$PY_PASSED" -gt 0 ]] || die "no integration test passed"
 SUMMARY+=("  cargo test: $CARGO_PASSED passed, $CARGO_FAILED failed")
 SUMMARY+=("  pytest:     $PY_PASSED passed, $PY_FAILED failed, $PY_SKIPPED skipped")

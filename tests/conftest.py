@@ -150,11 +150,30 @@ def aws(server, tmp_root, request):
 
 
 @pytest.fixture
-def bucket(s3):
+def bucket(server, s3):
     name = unique_bucket()
     s3.create_bucket(Bucket=name)
     yield name
-    empty_and_delete(s3, name)
+    if server.is_running() and server.health(timeout=5) == 200:
+        empty_and_delete(s3, name)
+
+
+@pytest.fixture(autouse=True)
+def _module_server_guard(request):
+    """After each test on the module server: if it stopped answering (hung or
+    died), fail this test with its log tail and restart it on the same drives,
+    so one hang does not take the rest of the file down with it."""
+    yield
+    if "server" not in request.fixturenames:
+        return
+    srv = request.getfixturevalue("server")
+    if srv.is_running() and srv.health(timeout=5) == 200:
+        return
+    state = "died" if not srv.is_running() else "stopped answering /minio/health/ready"
+    tail = srv.log_tail()
+    srv.kill9()
+    srv.start()
+    pytest.fail(f"the module server {state} during this test; restarted it\n{tail}", pytrace=False)
 
 
 # ---- failure reports: attach the server logs --------------------------------
