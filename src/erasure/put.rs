@@ -163,7 +163,14 @@ impl ErasureSet {
 
     /// Throw staged shards away.
     pub async fn abort_staged(&self, staged: StagedObject) {
-        self.remove_tmp(&staged.tmp_dir).await;
+        self.remove_staging(&staged).await;
+    }
+
+    /// Remove what staging left in SYS_VOL/tmp; inline objects never wrote there.
+    async fn remove_staging(&self, staged: &StagedObject) {
+        if staged.data_dir.is_some() {
+            self.remove_tmp(&staged.tmp_dir).await;
+        }
     }
 
     pub(super) async fn remove_tmp(&self, tmp_dir: &str) {
@@ -376,7 +383,7 @@ impl ErasureSet {
         let result = self
             .commit_version(bucket, key, &src, &versions, staged.layout.write_quorum())
             .await;
-        self.remove_tmp(&staged.tmp_dir).await;
+        self.remove_staging(&staged).await;
         result?;
         Ok(ObjectInfo::from_version(bucket, key, &template))
     }
