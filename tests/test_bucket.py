@@ -9,7 +9,9 @@ import os
 import pytest
 from botocore.exceptions import ClientError
 
-from harness import quote_key, signed_request, s3_error, unique_bucket
+import http.client
+
+from harness import quote_key, sign_v4, signed_request, s3_error, unique_bucket
 
 
 def error_of(e: pytest.ExceptionInfo) -> tuple[int, str]:
@@ -164,3 +166,23 @@ def test_virtual_host_style(start_server):
     # Path style keeps working on the bare domain and on the IP address.
     resp = signed_request(srv, "GET", f"/{name}/some%20key", host=f"{domain}:{srv.port}")
     assert resp.status == 200 and resp.body == data, s3_error(resp)
+
+
+def test_head_error_keeps_the_connection(server):
+    """A HEAD answered with an error (no body on the wire) must leave the keep-alive
+    connection usable: the next request on the same socket gets its answer."""
+    host = f"127.0.0.1:{server.port}"
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    try:
+        for _ in range(3):
+            conn.request("HEAD", "/no-such-bucket-here", headers=sign_v4("HEAD", host, "/no-such-bucket-here"))
+            resp = conn.getresponse()
+            resp.read()
+            assert resp.status == 404
+            assert resp.getheader("connection", "").lower() != "close"
+            conn.request("GET", "/", headers=sign_v4("GET", host, "/"))
+            resp = conn.getresponse()
+            body = resp.read()
+            assert resp.status == 200 and b"ListAllMyBucketsResult" in body
+    finally:
+        conn.close()

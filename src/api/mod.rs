@@ -166,12 +166,13 @@ async fn serve(ctx: Rc<ServerCtx>, mut conn: HttpConn) {
                 if head.expects_continue() && resp.status < 300 {
                     let _ = conn.send_continue().await;
                 }
-                write_response(&mut conn, &request_id, resp).await
+                write_response(&mut conn, &request_id, resp, is_head(&head)).await
             }
             Ok(Reply::Streamed) => Ok(()),
             Err(err) => {
                 let resource = head.path.clone();
-                write_error(&mut conn, &request_id, err.with_resource(resource)).await
+                let err = err.with_resource(resource);
+                write_error(&mut conn, &request_id, err, is_head(&head)).await
             }
         };
         if written.is_err() || !conn.reusable() {
@@ -221,10 +222,17 @@ async fn answer_bad_head(ctx: &ServerCtx, conn: &mut HttpConn, e: HttpError) {
     let _ = write_error_closing(conn, &request_id, err).await;
 }
 
+fn is_head(head: &RequestHead) -> bool {
+    head.method.as_str() == "HEAD"
+}
+
+/// Write a whole response. A HEAD answer carries the Content-Length of the body it would have
+/// had, and no body: writing one would be a protocol error that closes the connection.
 async fn write_response(
     conn: &mut HttpConn,
     request_id: &str,
     resp: Response,
+    head_request: bool,
 ) -> Result<(), HttpError> {
     let mut head = ResponseHead::new(resp.status)
         .with_header("x-amz-request-id", request_id)
@@ -236,13 +244,18 @@ async fn write_response(
         head = head.with_header("connection", "close");
     }
     conn.write_head(&head).await?;
-    if !resp.body.is_empty() {
+    if !resp.body.is_empty() && !head_request {
         conn.write_all(&resp.body).await?;
     }
     conn.end_response().await
 }
 
-async fn write_error(conn: &mut HttpConn, request_id: &str, err: S3Error) -> Result<(), HttpError> {
+async fn write_error(
+    conn: &mut HttpConn,
+    request_id: &str,
+    err: S3Error,
+    head_request: bool,
+) -> Result<(), HttpError> {
     let mut resp = Response::new(err.status()).header("content-type", "application/xml");
     if err.code == S3ErrorCode::InvalidRange {
         if let Some(size) = err.message.as_deref().and_then(|m| m.strip_prefix("size=")) {
@@ -252,7 +265,7 @@ async fn write_error(conn: &mut HttpConn, request_id: &str, err: S3Error) -> Res
     if err.has_body() {
         resp = resp.body(err.to_xml(request_id, request_id).into_bytes());
     }
-    write_response(conn, request_id, resp).await
+    write_response(conn, request_id, resp, head_request).await
 }
 
 async fn write_error_closing(
