@@ -68,13 +68,12 @@ def test_put_get_head_sizes(s3, bucket, size):
 
 def test_empty_put_keeps_connection_usable(server, bucket):
     """boto3 sends `Expect: 100-continue` with Content-Length: 0 for an empty
-    object; the request after it on the same pooled connection must not stall."""
+    object; the request after it on the same pooled connection must not stall.
+    The client does not retry, so a stalled request fails on its read timeout."""
     client = server.client(read_timeout=10, max_pool_connections=1)
     client.put_object(Bucket=bucket, Key="empty", Body=b"")
-    start = time.monotonic()
     client.put_object(Bucket=bucket, Key="after-empty", Body=b"x" * 4096)
     assert client.get_object(Bucket=bucket, Key="after-empty")["Body"].read() == b"x" * 4096
-    assert time.monotonic() - start < 5
 
 
 def test_last_modified(s3, bucket):
