@@ -193,7 +193,6 @@ pub fn build_mesh(cores: usize) -> Vec<MeshEnds> {
 
 /// One core's view of the mesh, once connected.
 pub struct Mesh {
-    me: CoreId,
     senders: Vec<Option<ConnectedSender<CoreMessage>>>,
     next_id: Cell<u64>,
     pending: RefCell<HashMap<u64, LocalSender<Result<SetResponse, ObjectError>>>>,
@@ -203,7 +202,6 @@ impl Mesh {
     /// Connect all ends concurrently (a sequential connect deadlocks: GLOMMIO.md section 4).
     /// Returns the mesh and the connected receivers, one per peer.
     pub async fn connect(
-        me: CoreId,
         ends: MeshEnds,
     ) -> (Rc<Mesh>, Vec<(CoreId, ConnectedReceiver<CoreMessage>)>) {
         let send_futs = ends.senders.into_iter().map(|s| async move {
@@ -228,17 +226,11 @@ impl Mesh {
         )
         .await;
         let mesh = Rc::new(Mesh {
-            me,
             senders,
             next_id: Cell::new(1),
             pending: RefCell::new(HashMap::new()),
         });
         (mesh, receivers.into_iter().flatten().collect())
-    }
-
-    /// This core.
-    pub fn me(&self) -> CoreId {
-        self.me
     }
 
     /// Send a message to another core.

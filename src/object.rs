@@ -13,9 +13,6 @@ pub enum ObjectError {
     /// The bucket does not exist.
     #[error("bucket {0} does not exist")]
     NoSuchBucket(String),
-    /// The bucket exists already.
-    #[error("bucket {0} exists already")]
-    BucketExists(String),
     /// The bucket still holds objects.
     #[error("bucket {0} is not empty")]
     BucketNotEmpty(String),

@@ -185,7 +185,7 @@ async fn core_main(
         sets = sets.len(),
         "drives open, connecting to the other cores"
     );
-    let (mesh, receivers) = Mesh::connect(core, ends).await;
+    let (mesh, receivers) = Mesh::connect(ends).await;
     tracing::debug!(core = core.0, "serving");
     let ctx = Rc::new(ServerCtx::new(
         Cluster {

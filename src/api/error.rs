@@ -11,7 +11,6 @@ impl From<ObjectError> for S3Error {
         use ObjectError::*;
         let code = match &e {
             NoSuchBucket(_) => S3ErrorCode::NoSuchBucket,
-            BucketExists(_) => S3ErrorCode::BucketAlreadyOwnedByYou,
             BucketNotEmpty(_) => S3ErrorCode::BucketNotEmpty,
             NoSuchKey { .. } => S3ErrorCode::NoSuchKey,
             NoSuchUpload(_) => S3ErrorCode::NoSuchUpload,
@@ -66,10 +65,6 @@ mod tests {
             (
                 ObjectError::NoSuchBucket("b".into()),
                 S3ErrorCode::NoSuchBucket,
-            ),
-            (
-                ObjectError::BucketExists("b".into()),
-                S3ErrorCode::BucketAlreadyOwnedByYou,
             ),
             (
                 ObjectError::BucketNotEmpty("b".into()),

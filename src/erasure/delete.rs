@@ -81,7 +81,7 @@ impl ErasureSet {
 
     /// Is the bucket empty on this set (no object key on a majority of drives)?
     pub async fn bucket_is_empty(&self, bucket: &str) -> Result<bool, ObjectError> {
-        let walked = self.walk_merged(bucket, "", "", 1).await?;
+        let (walked, _) = self.walk_page(bucket, "", "", 1).await?;
         Ok(walked.is_empty())
     }
 

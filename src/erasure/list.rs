@@ -23,19 +23,8 @@ pub struct ListedObject {
 
 impl ErasureSet {
     /// Up to `limit` objects of `bucket` with keys starting with `prefix` and greater than
-    /// `start_after`, in byte order; and whether the set has nothing beyond them.
-    pub async fn walk_merged(
-        &self,
-        bucket: &str,
-        prefix: &str,
-        start_after: &str,
-        limit: usize,
-    ) -> Result<Vec<ListedObject>, ObjectError> {
-        Ok(self.walk_page(bucket, prefix, start_after, limit).await?.0)
-    }
-
-    /// As [`ErasureSet::walk_merged`], also saying whether the listing is exhausted. Never
-    /// returns an empty page that is not exhausted (callers would not advance).
+    /// `start_after`, in byte order, and whether the set has nothing beyond them. Never returns
+    /// an empty page that is not exhausted (callers would not advance).
     pub async fn walk_page(
         &self,
         bucket: &str,

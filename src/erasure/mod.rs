@@ -90,11 +90,6 @@ impl ErasureSet {
         self.index
     }
 
-    /// Drives in the set.
-    pub fn drive_count(&self) -> usize {
-        self.drives.len()
-    }
-
     /// Quorum for bucket changes and deletes.
     fn majority(&self) -> usize {
         self.drives.len() / 2 + 1
@@ -213,11 +208,10 @@ fn agree_on_version(
         }
     }
     let absent = not_found + vol_missing;
-    let missing = |absent: usize| {
+    let missing = || {
         if vol_missing > not_found {
             ObjectError::NoSuchBucket(bucket.to_string())
         } else {
-            let _ = absent;
             ObjectError::NoSuchKey {
                 bucket: bucket.to_string(),
                 key: key.to_string(),
@@ -239,13 +233,13 @@ fn agree_on_version(
             // Too few copies: either a write that never reached quorum (the object does not
             // exist) or too many drives away to tell.
             if absent > n - data {
-                return Err(missing(absent));
+                return Err(missing());
             }
             Err(ObjectError::read_quorum(count, data, &errors))
         }
         None => {
             if absent >= default_data.max(1) {
-                return Err(missing(absent));
+                return Err(missing());
             }
             Err(ObjectError::read_quorum(absent, default_data, &errors))
         }

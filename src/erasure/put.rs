@@ -44,11 +44,6 @@ pub struct StagedObject {
 }
 
 impl StagedObject {
-    /// Bytes staged.
-    pub fn size(&self) -> u64 {
-        self.size
-    }
-
     /// MD5 of the staged bytes.
     pub fn md5(&self) -> [u8; 16] {
         self.md5
