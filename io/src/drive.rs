@@ -173,15 +173,15 @@ pub trait Drive {
     async fn delete_vol(&self, vol: &str, force: bool) -> Result<(), DriveError>;
     /// Whole small file (xl.meta, part metadata). FileNotFound / VolumeNotFound.
     async fn read_all(&self, vol: &str, path: &str) -> Result<Vec<u8>, DriveError>;
-    /// Durable atomic replace: write tmp in SYS_VOL/tmp, fdatasync, rename onto path, fsync dir.
-    /// Creates parent dirs (durably). Never leaves a partial file at `path`.
+    /// Durable atomic replace: write tmp in SYS_VOL/tmp, make it durable, rename onto path, make
+    /// that durable. Creates parent dirs (durably). Never leaves a partial file at `path`.
     /// VolumeNotFound if `vol` does not exist.
     async fn write_all(&self, vol: &str, path: &str, data: &[u8]) -> Result<(), DriveError>;
     /// Streaming O_DIRECT shard file. object_size_hint picks the buffer: 2 MiB, 4 MiB when
-    /// >= 64 MiB. The file is created (truncated if present), parents created as needed (not
-    /// fsynced: shard files are staged under SYS_VOL and made durable by the commit that renames
-    /// them, `rename_data` or `rename`). The file is complete and durable when
-    /// [`FileWriter::finish`] returns.
+    /// >= 64 MiB. The file is created (truncated if present), parents created as needed. The
+    /// file is complete when [`FileWriter::finish`] returns, and durable once the commit that
+    /// publishes it (`rename_data` or `rename`) returns: a commit makes what it moves durable
+    /// before moving it.
     async fn create_file(
         &self,
         vol: &str,
@@ -209,8 +209,9 @@ pub trait Drive {
         dst_path: &str,
         xl_meta: &[u8],
     ) -> Result<(), DriveError>;
-    /// Rename file or directory (creating dst parents), then fsync dst parent dir.
-    /// A file replaces an existing file; a directory only replaces an empty directory.
+    /// Rename file or directory (creating dst parents), durably: what moves is durable before
+    /// it moves, the move is durable when this returns. A file replaces an existing file; a
+    /// directory only replaces an empty directory.
     async fn rename(
         &self,
         src_vol: &str,
@@ -247,8 +248,8 @@ pub trait FileWriter {
     /// Append. Buffers into aligned DMA buffers (reused, per-core pool), writes full buffers with
     /// O_DIRECT, at most 2 writes in flight. After an error the writer refuses further calls.
     async fn write(&mut self, data: &[u8]) -> Result<(), DriveError>;
-    /// Final partial block: zero-pad to 4096, write, ftruncate to the real length, THEN
-    /// fdatasync, close. Returns the file length in bytes.
+    /// Final partial block: zero-pad to 4096, write, ftruncate to the real length, close.
+    /// Returns the file length in bytes. Not durable yet: see [`Drive::create_file`].
     async fn finish(self: Box<Self>) -> Result<u64, DriveError>;
 }
 

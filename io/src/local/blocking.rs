@@ -1,13 +1,12 @@
 //! Blocking filesystem helpers, run on the executor's blocking thread pool
 //! (`executor().spawn_blocking`), for what glommio 0.9 lacks: `mkdir -p`, readdir, path stat,
 //! statvfs, recursive removal (GLOMMIO.md §5). Each helper does a whole step in one trip to the
-//! pool (one round trip costs more than the syscalls it carries), and none of them fsyncs:
-//! directory fsyncs go through io_uring (`Directory::sync`) so that a set's drives sync in
-//! parallel instead of queueing on the one or two pool threads.
+//! pool (one round trip costs more than the syscalls it carries), and none of them syncs: what
+//! they change is made durable by the drive's group commit (sync_group.rs).
 
 use std::fs;
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::DriveError;
 
@@ -38,30 +37,27 @@ pub(crate) fn vol_missing(vol_dir: &Path) -> DriveError {
     }
 }
 
-/// `mkdir -p vol_dir/rel` (rel: checked relative path, or "" for nothing). Returns the
-/// directories that gained an entry (the parents of created directories): fsync them to make
-/// the creation durable. VolumeNotFound if `vol_dir` is missing.
-pub(crate) fn mkdir_all(vol_dir: &Path, rel: &str) -> Result<Vec<PathBuf>, DriveError> {
+/// `mkdir -p vol_dir/rel` (rel: checked relative path, or "" for nothing). VolumeNotFound if
+/// `vol_dir` is missing.
+pub(crate) fn mkdir_all(vol_dir: &Path, rel: &str) -> Result<(), DriveError> {
     require_vol(vol_dir)?;
     if rel.is_empty() {
-        return Ok(Vec::new());
+        return Ok(());
     }
     let full = vol_dir.join(rel);
     if fs::metadata(&full).is_ok_and(|m| m.is_dir()) {
-        return Ok(Vec::new());
+        return Ok(());
     }
-    let mut changed = Vec::new();
     let mut dir = vol_dir.to_path_buf();
     for component in rel.split('/') {
-        let next = dir.join(component);
-        match fs::create_dir(&next) {
-            Ok(()) => changed.push(dir),
+        dir.push(component);
+        match fs::create_dir(&dir) {
+            Ok(()) => {}
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
-            Err(e) => return Err(io_error("mkdir", next, e)),
+            Err(e) => return Err(io_error("mkdir", dir, e)),
         }
-        dir = next;
     }
-    Ok(changed)
+    Ok(())
 }
 
 /// Names in `dir` with a directory flag, unsorted. Entries whose name is not UTF-8 are skipped
@@ -95,20 +91,18 @@ pub(crate) fn empty_dir(dir: &Path) -> io::Result<()> {
 
 /// Remove the empty directories `vol_dir/rel_dir`, then its parents, up to (not including)
 /// `vol_dir`; stops at the first one that is not empty (or any error: best effort, racing
-/// writers may fill a directory again). Returns the deepest directory left standing, whose
-/// entry list changed and wants an fsync.
-pub(crate) fn remove_empty_parents(vol_dir: &Path, rel_dir: &str) -> PathBuf {
+/// writers may fill a directory again).
+pub(crate) fn remove_empty_parents(vol_dir: &Path, rel_dir: &str) {
     let mut rel = rel_dir;
     while !rel.is_empty() {
         if fs::remove_dir(vol_dir.join(rel)).is_err() {
-            return vol_dir.join(rel);
+            return;
         }
         rel = match rel.rfind('/') {
             Some(at) => &rel[..at],
             None => "",
         };
     }
-    vol_dir.to_path_buf()
 }
 
 /// Directory part of a checked relative path: "a/b/c" -> "a/b", "c" -> "".
@@ -136,18 +130,19 @@ mod tests {
             Err(DriveError::VolumeNotFound)
         ));
         fs::create_dir(&vol).expect("mkdir");
-        let changed = mkdir_all(&vol, "a/b/c").expect("mkdir -p");
-        assert_eq!(changed, vec![vol.clone(), vol.join("a"), vol.join("a/b")]);
-        assert!(mkdir_all(&vol, "a/b/c").expect("again").is_empty());
-        assert_eq!(mkdir_all(&vol, "a/x").expect("one"), vec![vol.join("a")]);
+        mkdir_all(&vol, "a/b/c").expect("mkdir -p");
+        assert!(vol.join("a/b/c").is_dir());
+        mkdir_all(&vol, "a/b/c").expect("again");
+        mkdir_all(&vol, "a/x").expect("one");
+        assert!(vol.join("a/x").is_dir());
         fs::write(vol.join("a/f"), b"x").expect("write");
         assert!(mkdir_all(&vol, "a/f/g").is_err());
 
-        assert_eq!(remove_empty_parents(&vol, "a/b/c"), vol.join("a"));
+        remove_empty_parents(&vol, "a/b/c");
         assert!(!vol.join("a/b").exists());
         assert!(vol.join("a/x").exists());
         fs::remove_file(vol.join("a/f")).expect("rm");
-        assert_eq!(remove_empty_parents(&vol, "a/x"), vol);
+        remove_empty_parents(&vol, "a/x");
         assert!(vol.exists() && !vol.join("a").exists());
 
         assert_eq!(parent_rel("a/b/c"), "a/b");

@@ -17,11 +17,17 @@
 //!   aligned `read_at_aligned` and copied out. The page cache is bypassed: object data is large
 //!   and read once, and O_DIRECT keeps memory use and write-back latency predictable.
 //! * **Small files** (`xl.meta`, part metadata) are buffered (`BufferedFile`) and replaced
-//!   atomically: write a temp file in `SYS_VOL/tmp`, `fdatasync`, rename onto the target,
-//!   fsync the directory. A crash leaves the old or the new file, never a torn one.
+//!   atomically: write a temp file in `SYS_VOL/tmp`, make it durable, rename onto the target,
+//!   make that durable. A crash leaves the old or the new file, never a torn one.
+//! * **Durability** has one mechanism, the group commit of sync_group.rs: nothing here calls
+//!   fsync or fdatasync. Every commit is *stage → barrier → publish → barrier*: the first
+//!   barrier makes the staged bytes (shard files, the temp xl.meta) durable before any name
+//!   points at them, the second makes the renames, mkdirs and removals durable before the call
+//!   returns. A barrier is one `syncfs` shared by every mutation of the filesystem that
+//!   finished before it started, so under load a batch of commits costs two `syncfs` in all,
+//!   instead of two or three journal commits per drive per object.
 //! * **Metadata ops** glommio lacks (mkdir -p, readdir, path stat, statvfs, rename/unlink of
-//!   trees) run on the executor's blocking pool, one trip per step (blocking.rs). Directory
-//!   fsyncs go through io_uring (`Directory::sync`) so the drives of a set sync in parallel.
+//!   trees) run on the executor's blocking pool, one trip per step (blocking.rs).
 //!
 //! Invariants:
 //! * Every path handed in is checked ([`check_vol`], [`check_path`]) before any syscall.
@@ -34,12 +40,13 @@
 //!   drive-wide lock: opens and "mkdir -p then use" sequences take it shared, unlink /
 //!   rename-away / empty-parent removal take it exclusive. Critical sections are one syscall
 //!   batch (tens of µs); no fsync and no data write happens under it.
-//! * Paths created by mkdir -p for commits are durable before the commit returns (each created
-//!   directory's parent is fsynced). Staging paths from `create_file` are not (a crash wipes
-//!   `SYS_VOL/tmp` anyway); the commit (`rename_data`, `rename`) makes the result durable.
+//! * Every mutating call (`make_vol`, `delete_vol`, `write_all`, `rename_data`, `rename`,
+//!   `delete`) is durable when it returns. Staged shard files from `create_file` are not (a
+//!   crash wipes `SYS_VOL/tmp` anyway) until the commit that publishes them.
 
 mod blocking;
 pub(crate) mod buffers;
+mod sync_group;
 mod walk;
 mod writer;
 
@@ -49,9 +56,10 @@ mod tests;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 use std::time::UNIX_EPOCH;
 
-use glommio::io::{BufferedFile, Directory, DmaFile};
+use glommio::io::{BufferedFile, DmaFile};
 use glommio::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 use glommio::GlommioError;
 
@@ -63,6 +71,7 @@ use crate::{
 };
 use blocking::{mkdir_all, parent_rel, require_vol};
 use buffers::DIRECT_ALIGN;
+use sync_group::{GroupKey, SyncGroup};
 use writer::DmaFileWriter;
 
 /// Name of the O_DIRECT probe file in `SYS_VOL/tmp` (see the module invariants).
@@ -77,6 +86,8 @@ pub struct LocalDrive {
     endpoint: String,
     /// Orders O_DIRECT opens against unlink/rename-away (module invariants).
     namespace: RwLock<()>,
+    /// The group commit of this drive's filesystem on this executor (sync_group.rs).
+    sync: Rc<SyncGroup>,
 }
 
 impl LocalDrive {
@@ -92,14 +103,10 @@ impl LocalDrive {
     pub async fn open(root: PathBuf) -> Result<LocalDrive, DriveError> {
         let sys = root.join(SYS_VOL);
         let (root_prep, sys_prep) = (root.clone(), sys.clone());
-        let created = run_blocking(move || -> Result<Vec<PathBuf>, DriveError> {
+        let key = run_blocking(move || -> Result<GroupKey, DriveError> {
             match fs::metadata(&root_prep) {
                 Ok(meta) if meta.is_dir() => {}
                 _ => return Err(DriveError::Offline),
-            }
-            let mut created = Vec::new();
-            if !sys_prep.is_dir() {
-                created.push(root_prep.clone());
             }
             for sub in [
                 SYS_TMP_DIR,
@@ -108,22 +115,19 @@ impl LocalDrive {
                 SYS_BUCKETS_DIR,
             ] {
                 let dir = sys_prep.join(sub);
-                if !dir.is_dir() {
-                    fs::create_dir_all(&dir).map_err(|e| io_error("open", dir, e))?;
-                    created.push(sys_prep.clone());
-                }
+                fs::create_dir_all(&dir).map_err(|e| io_error("open", dir, e))?;
             }
             for sub in [SYS_TMP_DIR, SYS_TRASH_DIR] {
                 let dir = sys_prep.join(sub);
                 blocking::empty_dir(&dir).map_err(|e| io_error("open", dir, e))?;
             }
-            created.dedup();
-            Ok(created)
+            GroupKey::probe(&root_prep).map_err(|e| io_error("open", root_prep, e))
         })
         .await?;
-        for dir in created {
-            sync_dir(&dir).await?;
-        }
+        let sync = SyncGroup::for_key(key);
+        sync.barrier()
+            .await
+            .map_err(|e| io_error("open (sync)", root.clone(), e))?;
 
         let probe = sys.join(SYS_TMP_DIR).join(PROBE_FILE);
         let file = DmaFile::create(&probe)
@@ -150,6 +154,7 @@ impl LocalDrive {
             root,
             endpoint,
             namespace: RwLock::new(()),
+            sync,
         })
     }
 
@@ -197,10 +202,20 @@ impl LocalDrive {
         }
     }
 
-    /// Write `data` to a new temp file in SYS_VOL/tmp and fdatasync it. Removed on failure.
+    /// Make everything this drive (and any drive on its filesystem) did so far durable: the
+    /// group commit, the only sync point of the drive (module header, sync_group.rs).
+    async fn durable(&self, op: &'static str) -> Result<(), DriveError> {
+        self.sync
+            .barrier()
+            .await
+            .map_err(|e| io_error(op, self.root.clone(), e))
+    }
+
+    /// Write `data` to a new temp file in SYS_VOL/tmp (not synced: the commit's first barrier
+    /// does that). Removed on failure.
     async fn write_tmp(&self, data: &[u8]) -> Result<PathBuf, DriveError> {
         let tmp = self.sys_path(SYS_TMP_DIR);
-        match write_synced(&tmp, data).await {
+        match write_new(&tmp, data).await {
             Ok(()) => Ok(tmp),
             Err(e) => {
                 let _ = glommio::io::remove(&tmp).await;
@@ -253,30 +268,8 @@ fn is_missing(e: &io::Error) -> bool {
     )
 }
 
-/// fsync a directory through io_uring. A directory that vanished meanwhile (deleted by a later
-/// operation) has nothing left to make durable.
-async fn sync_dir(dir: &Path) -> Result<(), DriveError> {
-    let dir_handle = match Directory::open(dir).await.map_err(from_glommio) {
-        Ok(d) => d,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(io_error("fsync dir", dir.to_path_buf(), e)),
-    };
-    let synced = dir_handle.sync().await.map_err(from_glommio);
-    let closed = dir_handle.close().await.map_err(from_glommio);
-    synced
-        .and(closed)
-        .map_err(|e| io_error("fsync dir", dir.to_path_buf(), e))
-}
-
-async fn sync_dirs(dirs: impl IntoIterator<Item = PathBuf>) -> Result<(), DriveError> {
-    for dir in dirs {
-        sync_dir(&dir).await?;
-    }
-    Ok(())
-}
-
-/// Create (or truncate) `path`, write `data`, fdatasync, close.
-async fn write_synced(path: &Path, data: &[u8]) -> io::Result<()> {
+/// Create (or truncate) `path`, write `data`, close. Not synced.
+async fn write_new(path: &Path, data: &[u8]) -> io::Result<()> {
     let file = BufferedFile::create(path).await.map_err(from_glommio)?;
     let written = async {
         let mut pos = 0;
@@ -290,7 +283,7 @@ async fn write_synced(path: &Path, data: &[u8]) -> io::Result<()> {
             }
             pos += n;
         }
-        file.fdatasync().await.map_err(from_glommio)
+        Ok(())
     }
     .await;
     let closed = file.close().await.map_err(from_glommio);
@@ -367,7 +360,7 @@ impl Drive for LocalDrive {
             Err(e) => Err(io_error("make_vol", vol_dir, e)),
         })
         .await?;
-        sync_dir(&self.root).await
+        self.durable("make_vol").await
     }
 
     async fn list_vols(&self) -> Result<Vec<VolInfo>, DriveError> {
@@ -437,10 +430,11 @@ impl Drive for LocalDrive {
         })
         .await?;
         drop(guard);
+        let durable = self.durable("delete_vol").await;
         if let Some(trash) = trashed {
             remove_trash(trash).await;
         }
-        sync_dir(&self.root).await
+        durable
     }
 
     async fn read_all(&self, vol: &str, path: &str) -> Result<Vec<u8>, DriveError> {
@@ -456,14 +450,14 @@ impl Drive for LocalDrive {
         let (vol_dir, full) = self.file_path(vol, path)?;
         let parent = parent_rel(path).to_string();
         let tmp = self.write_tmp(data).await?;
-        let dst_dir = vol_dir.join(&parent);
+        if let Err(e) = self.durable("write_all").await {
+            let _ = glommio::io::remove(&tmp).await;
+            return Err(e);
+        }
         let guard = self.shared().await?;
-        let created = run_blocking(move || {
-            let placed = mkdir_all(&vol_dir, &parent).and_then(|created| {
-                fs::rename(&tmp, &full)
-                    .map(|()| created)
-                    .map_err(|e| io_error("write_all", full, e))
-            });
+        run_blocking(move || {
+            let placed = mkdir_all(&vol_dir, &parent)
+                .and_then(|()| fs::rename(&tmp, &full).map_err(|e| io_error("write_all", full, e)));
             if placed.is_err() {
                 let _ = fs::remove_file(&tmp);
             }
@@ -471,7 +465,7 @@ impl Drive for LocalDrive {
         })
         .await?;
         drop(guard);
-        sync_dirs(std::iter::once(dst_dir).chain(created)).await
+        self.durable("write_all").await
     }
 
     async fn create_file(
@@ -484,7 +478,6 @@ impl Drive for LocalDrive {
         let parent = parent_rel(path).to_string();
         let guard = self.shared().await?;
         let mkdir_vol_dir = vol_dir.clone();
-        // Not durable on purpose: see the module invariants.
         run_blocking(move || mkdir_all(&mkdir_vol_dir, &parent)).await?;
         let created = DmaFile::create(&full).await.map_err(from_glommio);
         drop(guard);
@@ -582,37 +575,36 @@ impl Drive for LocalDrive {
             }
             None => None,
         };
-        // Stage the new xl.meta first: if that fails (disk full), nothing changed.
+        // Stage the new xl.meta first: if that fails (disk full), nothing changed. Then make it
+        // and the staged part files durable before either is published.
         let tmp = self.write_tmp(xl_meta).await?;
-        if data_dst.is_some() {
-            // The part files' directory entries must be durable before the data dir is
-            // published (ext4 has already committed them with the files' fdatasync: cheap).
-            if let Err(e) = sync_dir_strict(&src).await {
-                let _ = glommio::io::remove(&tmp).await;
-                return Err(match e {
-                    e if is_missing(&e) => self.missing(src_vol_dir).await,
-                    e => io_error("rename_data", src, e),
-                });
-            }
+        if let Err(e) = self.durable("rename_data").await {
+            let _ = glommio::io::remove(&tmp).await;
+            return Err(e);
         }
         let meta_dst = dst_dir.join(crate::xl_meta::FILE_NAME);
         let dst_rel = dst_path.to_string();
-        let guard = self.exclusive().await?;
-        let created = run_blocking(move || {
+        // Shared: nothing that an O_DIRECT open could be looking for vanishes here (the staged
+        // directory and the temp file are this commit's own; xl.meta is replaced, not removed).
+        let guard = self.shared().await?;
+        run_blocking(move || {
             let committed = (|| {
-                let created = mkdir_all(&dst_vol_dir, &dst_rel)?;
-                if let Some(data_dst) = &data_dst {
-                    match fs::rename(&src, data_dst) {
-                        Ok(()) => {}
-                        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                if data_dst.is_some() {
+                    // A missing source fails before anything is created at the destination.
+                    match fs::symlink_metadata(&src) {
+                        Ok(_) => {}
+                        Err(e) if is_missing(&e) => {
                             require_vol(&src_vol_dir)?;
                             return Err(DriveError::FileNotFound);
                         }
                         Err(e) => return Err(io_error("rename_data", src, e)),
                     }
                 }
-                fs::rename(&tmp, &meta_dst).map_err(|e| io_error("rename_data", meta_dst, e))?;
-                Ok(created)
+                mkdir_all(&dst_vol_dir, &dst_rel)?;
+                if let Some(data_dst) = &data_dst {
+                    fs::rename(&src, data_dst).map_err(|e| io_error("rename_data", src, e))?;
+                }
+                fs::rename(&tmp, &meta_dst).map_err(|e| io_error("rename_data", meta_dst, e))
             })();
             if committed.is_err() {
                 let _ = fs::remove_file(&tmp);
@@ -621,8 +613,7 @@ impl Drive for LocalDrive {
         })
         .await?;
         drop(guard);
-        // One fsync of the object directory makes both renames durable.
-        sync_dirs(std::iter::once(dst_dir).chain(created)).await
+        self.durable("rename_data").await
     }
 
     async fn rename(
@@ -635,22 +626,22 @@ impl Drive for LocalDrive {
         let (src_vol_dir, src) = self.file_path(src_vol, src_path)?;
         let (dst_vol_dir, dst) = self.file_path(dst_vol, dst_path)?;
         let dst_parent_rel = parent_rel(dst_path).to_string();
-        let dst_parent = dst_vol_dir.join(&dst_parent_rel);
+        // What moves must be durable where it is before it shows up where it goes.
+        self.durable("rename").await?;
         let guard = self.exclusive().await?;
-        let created = run_blocking(move || {
+        run_blocking(move || {
             require_vol(&src_vol_dir)?;
             match fs::symlink_metadata(&src) {
                 Ok(_) => {}
                 Err(e) if is_missing(&e) => return Err(DriveError::FileNotFound),
                 Err(e) => return Err(io_error("rename", src, e)),
             }
-            let created = mkdir_all(&dst_vol_dir, &dst_parent_rel)?;
-            fs::rename(&src, &dst).map_err(|e| io_error("rename", dst, e))?;
-            Ok(created)
+            mkdir_all(&dst_vol_dir, &dst_parent_rel)?;
+            fs::rename(&src, &dst).map_err(|e| io_error("rename", dst, e))
         })
         .await?;
         drop(guard);
-        sync_dirs(std::iter::once(dst_parent).chain(created)).await
+        self.durable("rename").await
     }
 
     async fn delete(&self, vol: &str, path: &str, recursive: bool) -> Result<(), DriveError> {
@@ -659,7 +650,7 @@ impl Drive for LocalDrive {
         let trash = self.sys_path(SYS_TRASH_DIR);
         let vol = vol.to_string();
         let guard = self.exclusive().await?;
-        let (trashed, left) = run_blocking(move || {
+        let trashed = run_blocking(move || {
             let meta = match fs::symlink_metadata(&full) {
                 Ok(meta) => meta,
                 Err(e) if is_missing(&e) => {
@@ -681,21 +672,22 @@ impl Drive for LocalDrive {
             };
             // In SYS_VOL the top-level directories (tmp, trash, ...) are structure, not
             // leftovers: empty-parent removal stops below them.
-            let left = match (vol == SYS_VOL, parent.split_once('/')) {
+            match (vol == SYS_VOL, parent.split_once('/')) {
                 (false, _) => blocking::remove_empty_parents(&vol_dir, &parent),
                 (true, Some((top, rest))) => {
                     blocking::remove_empty_parents(&vol_dir.join(top), rest)
                 }
-                (true, None) => vol_dir.join(&parent),
-            };
-            Ok((trashed, left))
+                (true, None) => {}
+            }
+            Ok(trashed)
         })
         .await?;
         drop(guard);
+        let durable = self.durable("delete").await;
         if let Some(trash) = trashed {
             remove_trash(trash).await;
         }
-        sync_dir(&left).await
+        durable
     }
 
     async fn list_dir(&self, vol: &str, dir: &str) -> Result<Vec<String>, DriveError> {
@@ -735,14 +727,6 @@ impl Drive for LocalDrive {
         let vol_dir = self.vol_dir(vol)?;
         walk::walk(vol_dir, prefix, start_after, limit).await
     }
-}
-
-/// fsync a directory, reporting every error (including a missing directory).
-async fn sync_dir_strict(dir: &Path) -> io::Result<()> {
-    let handle = Directory::open(dir).await.map_err(from_glommio)?;
-    let synced = handle.sync().await.map_err(from_glommio);
-    let closed = handle.close().await.map_err(from_glommio);
-    synced.and(closed)
 }
 
 /// Remove a tree from SYS_VOL/trash. Failure is logged, not returned: the data is already

@@ -826,3 +826,65 @@ fn a_drive_removed_under_the_server_is_offline_not_empty() {
         );
     });
 }
+
+#[test]
+fn a_failed_barrier_fails_the_commit_and_publishes_nothing() {
+    let dir = TempDir::new("failed-barrier");
+    run(|| async {
+        let mut drive = open(&dir).await;
+        drive.make_vol("bucket").await.expect("make_vol");
+        drive
+            .write_all("bucket", "k/xl.meta", &meta_bytes("v1"))
+            .await
+            .expect("write v1");
+        write_file(&drive, SYS_VOL, "tmp/u1/dd1/part.1", b"staged", 0).await;
+
+        // From here on every syncfs fails, as on a writeback error.
+        drive.sync = Rc::new(SyncGroup::failing(dir.path()));
+        let err = drive
+            .rename_data(
+                SYS_VOL,
+                "tmp/u1/dd1",
+                Some("dd1"),
+                "bucket",
+                "k",
+                &meta_bytes("v2"),
+            )
+            .await
+            .expect_err("rename_data over a failing barrier");
+        assert!(
+            matches!(
+                &err,
+                DriveError::Io {
+                    op: "rename_data",
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        let err = drive
+            .write_all("bucket", "k/xl.meta", &meta_bytes("v3"))
+            .await
+            .expect_err("write_all over a failing barrier");
+        assert!(
+            matches!(
+                &err,
+                DriveError::Io {
+                    op: "write_all",
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert!(drive.make_vol("other").await.is_err());
+
+        // Neither new version was published, and their temp files are gone.
+        let meta = drive.read_all("bucket", "k/xl.meta").await.expect("read");
+        assert_eq!(
+            xl_meta::decode(&meta).expect("decode").versions[0].etag,
+            "v1"
+        );
+        assert!(!dir.path().join("bucket/k/dd1").exists());
+        assert_eq!(entries(&dir.path().join(SYS_VOL).join("tmp")), ["u1"]);
+    });
+}

@@ -8,8 +8,10 @@
 //!
 //! The final block is written by hand (GLOMMIO.md §2, "Final partial block"), never through
 //! `DmaStreamWriter::close` (which pads a whole buffer and syncs *before* truncating):
-//! zero-pad the tail to 4096, write the aligned prefix, `ftruncate` to the real length, THEN
-//! `fdatasync` (persists data and size), then close.
+//! zero-pad the tail to 4096, write the aligned prefix, `ftruncate` to the real length, then
+//! close. No fdatasync: the file is staged, and the commit that publishes it (`rename_data`,
+//! `rename`) makes it durable first with the drive's group commit (sync_group.rs), data and
+//! size together.
 //!
 //! Invariants (asserted): every write offset and length is a multiple of [`DIRECT_ALIGN`];
 //! `file_offset_bytes + filled == total_bytes`; in-flight writes cover exactly
@@ -223,13 +225,10 @@ impl FileWriter for DmaFileWriter {
         }
         let padded = self.write_tail().await?;
         if padded {
-            // Drop the zero padding; the size change is persisted by the fdatasync below.
+            // Drop the zero padding (made durable with the data by the commit).
             if let Err(e) = self.file.truncate(total).await.map_err(from_glommio) {
                 return Err(self.err("truncate", e));
             }
-        }
-        if let Err(e) = self.file.fdatasync().await.map_err(from_glommio) {
-            return Err(self.err("fdatasync", e));
         }
         // Every write task has completed and released its clone of the file.
         let DmaFileWriter { file, path, .. } = *self;
