@@ -71,7 +71,7 @@ use crate::{
 };
 use blocking::{mkdir_all, parent_rel, require_vol};
 use buffers::DIRECT_ALIGN;
-use sync_group::{GroupKey, SyncGroup};
+use sync_group::{GroupKey, Mutation, SyncGroup};
 use writer::DmaFileWriter;
 
 /// Name of the O_DIRECT probe file in `SYS_VOL/tmp` (see the module invariants).
@@ -204,8 +204,12 @@ impl LocalDrive {
 
     /// Make everything this drive (and any drive on its filesystem) did so far durable: the
     /// group commit, the only sync point of the drive (module header, sync_group.rs).
-    async fn durable(&self, op: &'static str) -> Result<(), DriveError> {
-        self.sync
+    async fn durable(
+        &self,
+        mutation: &mut Mutation<'_>,
+        op: &'static str,
+    ) -> Result<(), DriveError> {
+        mutation
             .barrier()
             .await
             .map_err(|e| io_error(op, self.root.clone(), e))
@@ -350,6 +354,7 @@ impl Drive for LocalDrive {
 
     async fn make_vol(&self, vol: &str) -> Result<(), DriveError> {
         let vol_dir = self.vol_dir(vol)?;
+        let mut mutation = self.sync.begin();
         let root = self.root.clone();
         run_blocking(move || match fs::create_dir(&vol_dir) {
             Ok(()) => Ok(()),
@@ -360,7 +365,7 @@ impl Drive for LocalDrive {
             Err(e) => Err(io_error("make_vol", vol_dir, e)),
         })
         .await?;
-        self.durable("make_vol").await
+        self.durable(&mut mutation, "make_vol").await
     }
 
     async fn list_vols(&self) -> Result<Vec<VolInfo>, DriveError> {
@@ -412,6 +417,7 @@ impl Drive for LocalDrive {
             ));
         }
         let trash = self.sys_path(SYS_TRASH_DIR);
+        let mut mutation = self.sync.begin();
         let guard = self.exclusive().await?;
         let trashed = run_blocking(move || {
             require_vol(&vol_dir)?;
@@ -430,7 +436,8 @@ impl Drive for LocalDrive {
         })
         .await?;
         drop(guard);
-        let durable = self.durable("delete_vol").await;
+        let durable = self.durable(&mut mutation, "delete_vol").await;
+        drop(mutation); // emptying the trash needs no barrier
         if let Some(trash) = trashed {
             remove_trash(trash).await;
         }
@@ -449,8 +456,9 @@ impl Drive for LocalDrive {
     async fn write_all(&self, vol: &str, path: &str, data: &[u8]) -> Result<(), DriveError> {
         let (vol_dir, full) = self.file_path(vol, path)?;
         let parent = parent_rel(path).to_string();
+        let mut mutation = self.sync.begin();
         let tmp = self.write_tmp(data).await?;
-        if let Err(e) = self.durable("write_all").await {
+        if let Err(e) = self.durable(&mut mutation, "write_all").await {
             let _ = glommio::io::remove(&tmp).await;
             return Err(e);
         }
@@ -465,7 +473,7 @@ impl Drive for LocalDrive {
         })
         .await?;
         drop(guard);
-        self.durable("write_all").await
+        self.durable(&mut mutation, "write_all").await
     }
 
     async fn create_file(
@@ -577,8 +585,9 @@ impl Drive for LocalDrive {
         };
         // Stage the new xl.meta first: if that fails (disk full), nothing changed. Then make it
         // and the staged part files durable before either is published.
+        let mut mutation = self.sync.begin();
         let tmp = self.write_tmp(xl_meta).await?;
-        if let Err(e) = self.durable("rename_data").await {
+        if let Err(e) = self.durable(&mut mutation, "rename_data").await {
             let _ = glommio::io::remove(&tmp).await;
             return Err(e);
         }
@@ -613,7 +622,7 @@ impl Drive for LocalDrive {
         })
         .await?;
         drop(guard);
-        self.durable("rename_data").await
+        self.durable(&mut mutation, "rename_data").await
     }
 
     async fn rename(
@@ -627,7 +636,8 @@ impl Drive for LocalDrive {
         let (dst_vol_dir, dst) = self.file_path(dst_vol, dst_path)?;
         let dst_parent_rel = parent_rel(dst_path).to_string();
         // What moves must be durable where it is before it shows up where it goes.
-        self.durable("rename").await?;
+        let mut mutation = self.sync.begin();
+        self.durable(&mut mutation, "rename").await?;
         let guard = self.exclusive().await?;
         run_blocking(move || {
             require_vol(&src_vol_dir)?;
@@ -641,7 +651,7 @@ impl Drive for LocalDrive {
         })
         .await?;
         drop(guard);
-        self.durable("rename").await
+        self.durable(&mut mutation, "rename").await
     }
 
     async fn delete(&self, vol: &str, path: &str, recursive: bool) -> Result<(), DriveError> {
@@ -649,6 +659,7 @@ impl Drive for LocalDrive {
         let parent = parent_rel(path).to_string();
         let trash = self.sys_path(SYS_TRASH_DIR);
         let vol = vol.to_string();
+        let mut mutation = self.sync.begin();
         let guard = self.exclusive().await?;
         let trashed = run_blocking(move || {
             let meta = match fs::symlink_metadata(&full) {
@@ -683,7 +694,8 @@ impl Drive for LocalDrive {
         })
         .await?;
         drop(guard);
-        let durable = self.durable("delete").await;
+        let durable = self.durable(&mut mutation, "delete").await;
+        drop(mutation); // emptying the trash needs no barrier
         if let Some(trash) = trashed {
             remove_trash(trash).await;
         }

@@ -10,6 +10,12 @@
 //! directory entries alike, and one call serves every waiter that queued before it began.
 //! While one runs, the next batch gathers; there is never more than one per group in flight.
 //!
+//! When a request finds the committer idle, it does not sync at once: the drives of a set
+//! commit together, and the first to arrive would otherwise make the others wait for a second
+//! `syncfs`. Each mutation holds a [`Mutation`] while it does syscalls; the committer waits
+//! until none is busy (everyone in flight has reached a barrier) or [`GATHER_MAX`] has passed.
+//! Under load requests queue up while a `syncfs` runs and the next one starts at once.
+//!
 //! Linux ≥ 5.8 reports writeback errors through `syncfs` (per filesystem, once per open file
 //! description): the group holds its own descriptor, opened before any write it covers, so an
 //! error reaches every waiter of the batch that saw it.
@@ -17,15 +23,19 @@
 //! Drives that share a filesystem share the group: the test and bench setups (many drive
 //! directories on one disk) then pay one `syncfs` per batch, not one per drive.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::fs;
+use std::future::Future;
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::Path;
+use std::pin::Pin;
 use std::rc::{Rc, Weak};
 use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
 
 use futures::channel::{mpsc, oneshot};
 use futures::StreamExt;
@@ -34,12 +44,78 @@ use nix::errno::Errno;
 /// What a waiter hears back: `Ok`, or the errno of the `syncfs` that covered it.
 type SyncOutcome = Result<(), Errno>;
 
+/// Longest an idle committer waits for busy mutations to reach their barrier. Staging or
+/// publishing is a few syscalls (tens to hundreds of µs); a `syncfs` costs about a millisecond.
+pub(crate) const GATHER_MAX: Duration = Duration::from_millis(1);
+
 /// The group commit of one filesystem on one executor. Cheap to share (`Rc`); the committer
 /// task stops when the last handle is dropped.
 pub(crate) struct SyncGroup {
     requests: mpsc::UnboundedSender<oneshot::Sender<SyncOutcome>>,
+    activity: Rc<Activity>,
     #[cfg(test)]
-    syncs: Rc<std::cell::Cell<u64>>,
+    syncs: Rc<Cell<u64>>,
+}
+
+/// How many mutations are doing syscalls (between barriers) right now, and the committer's
+/// waker while it waits for that to reach zero.
+#[derive(Default)]
+struct Activity {
+    busy: Cell<usize>,
+    settled: Cell<Option<Waker>>,
+}
+
+impl Activity {
+    fn enter(&self) {
+        self.busy.set(self.busy.get() + 1);
+    }
+
+    fn leave(&self) {
+        self.busy.set(self.busy.get() - 1);
+        if self.busy.get() == 0 {
+            if let Some(waker) = self.settled.take() {
+                waker.wake();
+            }
+        }
+    }
+}
+
+/// Resolves when no mutation is busy.
+struct Settled<'a>(&'a Activity);
+
+impl Future for Settled<'_> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.0.busy.get() == 0 {
+            Poll::Ready(())
+        } else {
+            self.0.settled.set(Some(cx.waker().clone()));
+            Poll::Pending
+        }
+    }
+}
+
+/// One mutation of a drive in the group: busy from [`SyncGroup::begin`] until dropped, except
+/// while it waits in [`Mutation::barrier`].
+pub(crate) struct Mutation<'a> {
+    group: &'a SyncGroup,
+}
+
+impl Mutation<'_> {
+    /// [`SyncGroup::barrier`], not counted busy while it waits.
+    pub(crate) async fn barrier(&mut self) -> io::Result<()> {
+        self.group.activity.leave();
+        let outcome = self.group.barrier().await;
+        self.group.activity.enter();
+        outcome
+    }
+}
+
+impl Drop for Mutation<'_> {
+    fn drop(&mut self) {
+        self.group.activity.leave();
+    }
 }
 
 thread_local! {
@@ -70,14 +146,30 @@ impl SyncGroup {
     /// the current executor.
     fn start(fd: OwnedFd) -> SyncGroup {
         let (requests, queue) = mpsc::unbounded::<oneshot::Sender<SyncOutcome>>();
+        let activity = Rc::new(Activity::default());
         #[cfg(test)]
-        let syncs = Rc::new(std::cell::Cell::new(0));
+        let syncs = Rc::new(Cell::new(0));
         #[cfg(test)]
         let counter = syncs.clone();
         let fd = Arc::new(fd);
+        let committer_activity = activity.clone();
         glommio::spawn_local(async move {
-            let mut queue = queue;
-            while let Some(first) = queue.next().await {
+            let (mut queue, activity) = (queue, committer_activity);
+            loop {
+                let first = match queue.try_recv() {
+                    Ok(first) => first, // queued while the last syncfs ran: go at once
+                    Err(_) => match queue.next().await {
+                        Some(first) => {
+                            // Idle until now: let the mutations in flight catch up.
+                            futures_lite::future::or(Settled(&activity), async {
+                                glommio::timer::sleep(GATHER_MAX).await;
+                            })
+                            .await;
+                            first
+                        }
+                        None => break, // every handle dropped
+                    },
+                };
                 // Everyone queued so far finished their syscalls before queueing: one syncfs
                 // covers them all. Later arrivals wait for the next one.
                 let mut batch = vec![first];
@@ -98,9 +190,16 @@ impl SyncGroup {
         .detach();
         SyncGroup {
             requests,
+            activity,
             #[cfg(test)]
             syncs,
         }
+    }
+
+    /// Start a mutation: counted busy (see the module header) until the guard is dropped.
+    pub(crate) fn begin(&self) -> Mutation<'_> {
+        self.activity.enter();
+        Mutation { group: self }
     }
 
     /// Resolves once a `syncfs` of the group's filesystem that started after this call has
@@ -184,6 +283,64 @@ mod tests {
             // starts, the rest share the next one.
             let syncs = group.syncs_started() - 1;
             assert!((1..=2).contains(&syncs), "{syncs} syncs for 64 barriers");
+        });
+    }
+
+    #[test]
+    fn an_idle_committer_waits_for_busy_mutations() {
+        run(|| async {
+            let dir = TempDir::new("sync-group-gather");
+            let group = SyncGroup::for_key(GroupKey::probe(dir.path()).expect("probe"));
+            group.barrier().await.expect("first barrier");
+            // Four drives of a set stage at different speeds, then each asks for a barrier: one
+            // syncfs covers them all (without the gather the first would sync alone).
+            let drives: Vec<_> = (1..=4u64)
+                .map(|i| {
+                    let group = group.clone();
+                    glommio::spawn_local(async move {
+                        let mut mutation = group.begin();
+                        glommio::timer::sleep(Duration::from_micros(150 * i)).await;
+                        mutation.barrier().await
+                    })
+                })
+                .collect();
+            for drive in drives {
+                drive.await.expect("barrier");
+            }
+            assert_eq!(group.syncs_started(), 2);
+        });
+    }
+
+    #[test]
+    fn a_mutation_that_stays_busy_does_not_hold_the_others() {
+        run(|| async {
+            let dir = TempDir::new("sync-group-busy");
+            let group = SyncGroup::for_key(GroupKey::probe(dir.path()).expect("probe"));
+            let (release, released) = oneshot::channel::<()>();
+            let busy = {
+                let group = group.clone();
+                glommio::spawn_local(async move {
+                    let _mutation = group.begin();
+                    let _ = released.await; // busy until the other barrier has returned
+                })
+            };
+            let waiter = {
+                let group = group.clone();
+                glommio::spawn_local(async move {
+                    let mut mutation = group.begin();
+                    let outcome = mutation.barrier().await;
+                    let _ = release.send(());
+                    outcome
+                })
+            };
+            // A gather without its GATHER_MAX bound would wait for `busy`, which waits for it.
+            let outcome = futures_lite::future::or(waiter, async {
+                glommio::timer::sleep(Duration::from_secs(30)).await;
+                Err(io::Error::other("barrier still waiting after 30 s"))
+            })
+            .await;
+            outcome.expect("barrier despite a busy mutation");
+            busy.await;
         });
     }
 
