@@ -223,6 +223,7 @@ pub trait Drive {
     /// directories up to (not including) the volume. FileNotFound if absent. A directory is
     /// first renamed into SYS_VOL/trash/<uuid> (so it vanishes atomically) and then removed.
     /// A non-empty directory without `recursive` is an `Io` error of kind `DirectoryNotEmpty`.
+    /// Durable when it returns, except under `SYS_VOL/tmp`, which is emptied at open anyway.
     async fn delete(&self, vol: &str, path: &str, recursive: bool) -> Result<(), DriveError>;
     /// Names in a directory, sorted by byte order; sub-directories end with '/'.
     /// `dir` "" is the volume itself; one trailing '/' on `dir` is accepted.

@@ -2,12 +2,12 @@
 //!
 //! Staging reads the body one 1 MiB block at a time, Reed-Solomon encodes it, puts the block's
 //! HighwayHash-256 in front of every shard, and appends the frames to one O_DIRECT shard file per
-//! drive under `.minnow.sys/tmp/<uuid>/<data-dir>/part.1` (or keeps them in memory when the
-//! object is small enough to live inline in `xl.meta`). Nothing is visible yet.
+//! drive under `.minnow.sys/tmp/<uuid>/part.1` (or keeps them in memory when the object is
+//! small enough to live inline in `xl.meta`). Nothing is visible yet.
 //!
 //! The caller then checks the body's digests (Content-MD5, SHA-256, checksums) and only then
-//! commits: under the object's write lock, each drive renames the data directory into place and
-//! atomically replaces `xl.meta`. If fewer than write-quorum drives commit, the drives that did
+//! commits: under the object's write lock, each drive renames the staging directory into place
+//! as the version's data directory and atomically replaces `xl.meta`. If fewer than write-quorum drives commit, the drives that did
 //! get their previous `xl.meta` back, so a failed write never shows. Old data directories are
 //! removed after a successful commit.
 
@@ -129,7 +129,9 @@ impl ErasureSet {
         let inline = size_hint.is_some_and(|s| layout.shard_file_size(s) <= INLINE_SHARD_MAX);
         let tmp_dir = format!("tmp/{}", new_uuid());
         let data_dir = (!inline).then(new_uuid);
-        let file = data_dir.as_ref().map(|dd| format!("{tmp_dir}/{dd}/part.1"));
+        // The staging directory becomes the data directory: the commit renames it whole, so
+        // nothing is left behind in tmp.
+        let file = data_dir.as_ref().map(|_| format!("{tmp_dir}/part.1"));
         let plan = StagePlan {
             layout,
             distribution: distribution.clone(),
@@ -158,20 +160,32 @@ impl ErasureSet {
 
     /// Throw staged shards away.
     pub async fn abort_staged(&self, staged: StagedObject) {
-        self.remove_staging(&staged).await;
+        self.remove_staging(&staged, &staged.written).await;
     }
 
-    /// Remove what staging left in SYS_VOL/tmp; inline objects never wrote there.
-    async fn remove_staging(&self, staged: &StagedObject) {
+    /// Remove what staging left in SYS_VOL/tmp on the drives in `slots`; inline objects never
+    /// wrote there.
+    async fn remove_staging(&self, staged: &StagedObject, slots: &[bool]) {
         if staged.data_dir.is_some() {
-            self.remove_tmp(&staged.tmp_dir).await;
+            self.remove_tmp_on(&staged.tmp_dir, slots).await;
         }
     }
 
     pub(super) async fn remove_tmp(&self, tmp_dir: &str) {
-        self.on_all(|_, d| {
+        self.remove_tmp_on(tmp_dir, &vec![true; self.drives.len()])
+            .await;
+    }
+
+    async fn remove_tmp_on(&self, tmp_dir: &str, slots: &[bool]) {
+        self.on_all(|slot, d| {
             let tmp_dir = tmp_dir.to_string();
-            async move { d.delete(SYS_VOL, &tmp_dir, true).await }
+            let wanted = slots[slot];
+            async move {
+                match wanted {
+                    true => d.delete(SYS_VOL, &tmp_dir, true).await,
+                    false => Ok(()),
+                }
+            }
         })
         .await;
     }
@@ -369,23 +383,37 @@ impl ErasureSet {
                     .is_none()
                     .then(|| staged.inline[slot].clone())
             });
-        // Inline objects have no data directory: the staging directory stands in as a source
-        // that rename_data ignores.
-        let src = match &staged.data_dir {
-            Some(dd) => format!("{}/{dd}", staged.tmp_dir),
-            None => staged.tmp_dir.clone(),
-        };
+        // The staging directory is the data directory (inline objects have none; rename_data
+        // ignores the source then).
         let result = self
-            .commit_version(bucket, key, &src, &versions, staged.layout.write_quorum())
+            .commit_version(
+                bucket,
+                key,
+                &staged.tmp_dir,
+                &versions,
+                staged.layout.write_quorum(),
+            )
             .await;
-        self.remove_staging(&staged).await;
+        // A drive that committed moved its staging directory away; any other still holds one.
+        let leftover: Vec<bool> = match &result {
+            Ok(committed) => staged
+                .written
+                .iter()
+                .zip(committed)
+                .map(|(written, committed)| *written && !committed)
+                .collect(),
+            Err(_) => staged.written.clone(),
+        };
+        if leftover.contains(&true) {
+            self.remove_staging(&staged, &leftover).await;
+        }
         result?;
         Ok(ObjectInfo::from_version(bucket, key, &template))
     }
 
     /// The commit protocol shared by PUT and CompleteMultipartUpload. `src` is the staged data
     /// directory inside SYS_VOL (ignored for inline objects); `versions[slot]` is what that drive
-    /// records (None: the drive holds no shard and is skipped).
+    /// records (None: the drive holds no shard and is skipped). Returns which drives committed.
     pub(super) async fn commit_version(
         &self,
         bucket: &str,
@@ -393,7 +421,7 @@ impl ErasureSet {
         src: &str,
         versions: &[Option<ObjectVersion>],
         quorum: usize,
-    ) -> Result<(), ObjectError> {
+    ) -> Result<Vec<bool>, ObjectError> {
         let _guard = self.locks.write(&format!("{bucket}/{key}")).await;
         let dir = object_dir(key);
         let meta_file = meta_path(key);
@@ -460,7 +488,7 @@ impl ErasureSet {
             }
         }))
         .await;
-        Ok(())
+        Ok(results.iter().map(Result::is_ok).collect())
     }
 
     /// Put back the previous `xl.meta` on the drives that committed a write that then missed

@@ -10,6 +10,12 @@
 //! disk). The pool is thread-local: the executor (core) that writes owns its buffers, `DmaBuffer`
 //! is `!Send` anyway. It keeps at most [`POOL_RETAIN_BYTES`] of idle buffers per thread; more are
 //! allocated under load and freed when returned to a full pool.
+//!
+//! Tail buffers: the last, partial block of a file is written from a buffer of exactly its
+//! padded length (glommio 0.9 writes whole buffers and can only shorten one destructively).
+//! Those are pooled by exact length too ([`take_tail`], [`give_tail`], at most
+//! [`TAIL_RETAIN_BYTES`], oldest dropped first): objects of one size, or multipart parts of one
+//! size, have tails of one size, and then no file costs a fresh allocation.
 
 use std::cell::RefCell;
 
@@ -23,6 +29,8 @@ pub(crate) const BUFFER_LARGE: usize = 4 << 20;
 pub(crate) const LARGE_OBJECT_BYTES: u64 = 64 << 20;
 /// Idle buffers kept per thread, in bytes (16 large + 32 small, or any mix).
 pub(crate) const POOL_RETAIN_BYTES: usize = 128 << 20;
+/// Idle tail buffers kept per thread, in bytes.
+pub(crate) const TAIL_RETAIN_BYTES: usize = 32 << 20;
 /// O_DIRECT alignment used for offsets and lengths, whatever the device reports (4Kn drives).
 pub(crate) const DIRECT_ALIGN: usize = 4096;
 
@@ -41,6 +49,9 @@ pub(crate) fn buffer_size_for(object_size_hint: u64) -> usize {
 struct Pool {
     idle: Vec<DmaBuffer>,
     idle_bytes: usize,
+    /// Exact-length tail buffers, oldest first.
+    tails: std::collections::VecDeque<DmaBuffer>,
+    tail_bytes: usize,
 }
 
 thread_local! {
@@ -64,6 +75,41 @@ pub(crate) fn take(size: usize) -> DmaBuffer {
         FRESH.with(|n| n.set(n.get() + 1));
         glommio::allocate_dma_buffer_global(size)
     })
+}
+
+/// A tail buffer of exactly `len` bytes (a multiple of [`DIRECT_ALIGN`]; contents undefined).
+pub(crate) fn take_tail(len: usize) -> DmaBuffer {
+    assert!(len > 0 && len % DIRECT_ALIGN == 0, "tail length {len}");
+    let reused = POOL.with(|pool| {
+        let mut pool = pool.borrow_mut();
+        let at = pool.tails.iter().position(|b| b.len() == len)?;
+        pool.tail_bytes -= len;
+        pool.tails.remove(at)
+    });
+    reused.unwrap_or_else(|| {
+        #[cfg(test)]
+        FRESH.with(|n| n.set(n.get() + 1));
+        glommio::allocate_dma_buffer_global(len)
+    })
+}
+
+/// Hand a tail buffer back (untrimmed, as [`take_tail`] gave it). Older tails make room.
+pub(crate) fn give_tail(buf: DmaBuffer) {
+    let len = buf.len();
+    if len > TAIL_RETAIN_BYTES {
+        return;
+    }
+    POOL.with(|pool| {
+        let mut pool = pool.borrow_mut();
+        while pool.tail_bytes + len > TAIL_RETAIN_BYTES {
+            let Some(old) = pool.tails.pop_front() else {
+                break;
+            };
+            pool.tail_bytes -= old.len();
+        }
+        pool.tail_bytes += len;
+        pool.tails.push_back(buf);
+    });
 }
 
 /// Hand a buffer back. Buffers that were trimmed (final block) or exceed the retention cap are
@@ -126,5 +172,35 @@ mod tests {
         let many: Vec<_> = (0..40).map(|_| take(BUFFER_LARGE)).collect();
         many.into_iter().for_each(give);
         assert_eq!(idle_bytes(), POOL_RETAIN_BYTES);
+    }
+
+    #[test]
+    fn tails_are_reused_by_length_oldest_dropped_first() {
+        let tail = take_tail(3 * DIRECT_ALIGN);
+        assert_eq!(tail.len(), 3 * DIRECT_ALIGN);
+        let ptr = tail.as_ptr();
+        give_tail(tail);
+        let fresh = fresh_allocations();
+        let other = take_tail(DIRECT_ALIGN);
+        assert_eq!(
+            fresh_allocations(),
+            fresh + 1,
+            "no idle tail of that length"
+        );
+        let again = take_tail(3 * DIRECT_ALIGN);
+        assert_eq!(again.as_ptr(), ptr, "same length: reused");
+        give_tail(again);
+        give_tail(other);
+
+        // Fill the cap with 1 MiB tails: the two small ones, the oldest, make room.
+        let big: Vec<_> = (0..TAIL_RETAIN_BYTES / (1 << 20))
+            .map(|_| take_tail(1 << 20))
+            .collect();
+        big.into_iter().for_each(give_tail);
+        let fresh = fresh_allocations();
+        drop(take_tail(3 * DIRECT_ALIGN));
+        assert_eq!(fresh_allocations(), fresh + 1, "evicted");
+        drop(take_tail(1 << 20));
+        assert_eq!(fresh_allocations(), fresh + 1, "kept");
     }
 }

@@ -3,7 +3,7 @@
 //! ```text
 //! <root>/format.json                         (format.rs; read/written before drives open)
 //! <root>/.minnow.sys/tmp/<uuid>              xl.meta being written (write_all, rename_data)
-//! <root>/.minnow.sys/tmp/<uuid>/<dd>/part.N  shard files being written (create_file)
+//! <root>/.minnow.sys/tmp/<uuid>/part.N      shard files being written (create_file)
 //! <root>/.minnow.sys/trash/<uuid>            deleted directories, removed right after
 //! <root>/.minnow.sys/multipart/...           uploads in progress
 //! <root>/.minnow.sys/buckets/<bucket>/...    bucket metadata
@@ -41,8 +41,9 @@
 //!   rename-away / empty-parent removal take it exclusive. Critical sections are one syscall
 //!   batch (tens of µs); no fsync and no data write happens under it.
 //! * Every mutating call (`make_vol`, `delete_vol`, `write_all`, `rename_data`, `rename`,
-//!   `delete`) is durable when it returns. Staged shard files from `create_file` are not (a
-//!   crash wipes `SYS_VOL/tmp` anyway) until the commit that publishes them.
+//!   `delete`) is durable when it returns, but for removals under `SYS_VOL/tmp`: a crash
+//!   wipes that directory anyway. Staged shard files from `create_file` are not durable until
+//!   the commit that publishes them.
 
 mod blocking;
 pub(crate) mod buffers;
@@ -658,6 +659,9 @@ impl Drive for LocalDrive {
         let (vol_dir, full) = self.file_path(vol, path)?;
         let parent = parent_rel(path).to_string();
         let trash = self.sys_path(SYS_TRASH_DIR);
+        // Nothing in SYS_VOL/tmp survives a restart (open empties it): removing from it needs
+        // no barrier.
+        let needs_barrier = !(vol == SYS_VOL && path.split('/').next() == Some(SYS_TMP_DIR));
         let vol = vol.to_string();
         let mut mutation = self.sync.begin();
         let guard = self.exclusive().await?;
@@ -694,7 +698,11 @@ impl Drive for LocalDrive {
         })
         .await?;
         drop(guard);
-        let durable = self.durable(&mut mutation, "delete").await;
+        let durable = if needs_barrier {
+            self.durable(&mut mutation, "delete").await
+        } else {
+            Ok(())
+        };
         drop(mutation); // emptying the trash needs no barrier
         if let Some(trash) = trashed {
             remove_trash(trash).await;

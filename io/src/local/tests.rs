@@ -193,6 +193,24 @@ fn buffers_are_reused_with_two_writes_in_flight() {
             .await
             .expect("read");
         assert!(back == data);
+
+        // A long unaligned tail goes back to the pool too.
+        let odd = pattern((2 << 20) + (700 << 10) + 5, 4);
+        write_file(&drive, SYS_VOL, "tmp/odd1", &odd, 0).await;
+        let after_first = buffers::fresh_allocations();
+        for name in ["tmp/odd2", "tmp/odd3"] {
+            write_file(&drive, SYS_VOL, name, &odd, 0).await;
+            let back = drive
+                .read_file(SYS_VOL, name, 0, odd.len())
+                .await
+                .expect("read");
+            assert!(back == odd, "{name}");
+        }
+        assert_eq!(
+            buffers::fresh_allocations(),
+            after_first,
+            "tails reuse buffers"
+        );
     });
 }
 

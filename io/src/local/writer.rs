@@ -31,10 +31,6 @@ use crate::{DriveError, FileWriter};
 
 /// Outstanding O_DIRECT writes per file.
 pub(crate) const MAX_IN_FLIGHT: usize = 2;
-/// A tail up to this many (aligned) bytes is copied into a small fresh buffer so the pooled
-/// buffer survives; a longer tail is written from the pooled buffer itself, which is then
-/// trimmed and freed (copying up to 4 MiB would cost more than one fresh buffer later).
-const TAIL_COPY_MAX_BYTES: usize = 256 << 10;
 
 struct InFlight {
     task: Task<io::Result<usize>>,
@@ -157,21 +153,23 @@ impl DmaFileWriter {
         let aligned = tail.next_multiple_of(DIRECT_ALIGN);
         assert!(aligned <= buf.len());
         buf.as_bytes_mut()[tail..aligned].fill(0);
-        let out = if aligned <= TAIL_COPY_MAX_BYTES {
-            let mut small = glommio::allocate_dma_buffer(aligned);
-            small
-                .as_bytes_mut()
-                .copy_from_slice(&buf.as_bytes()[..aligned]);
-            buffers::give(buf);
-            small
-        } else {
-            buf.trim_to_size(aligned);
-            buf
-        };
-        assert_eq!(out.len(), aligned);
+        // Copied into an exact-length tail buffer: the pooled buffer goes back whole.
+        let mut out = buffers::take_tail(aligned);
+        out.as_bytes_mut()
+            .copy_from_slice(&buf.as_bytes()[..aligned]);
+        buffers::give(buf);
+        let out = Rc::new(out);
         let pos = self.file_offset_bytes;
         assert_eq!(pos % DIRECT_ALIGN as u64, 0);
-        match self.file.write_at(out, pos).await.map_err(from_glommio) {
+        let written = self
+            .file
+            .write_rc_at(out.clone(), pos)
+            .await
+            .map_err(from_glommio);
+        if let Ok(out) = Rc::try_unwrap(out) {
+            buffers::give_tail(out);
+        }
+        match written {
             Ok(n) if n == aligned => Ok(aligned != tail),
             Ok(n) => {
                 let short = io::Error::new(
