@@ -83,19 +83,26 @@ pub async fn get_object(
         .await?;
     conn.write_head(&resp).await.map_err(io_error)?;
     loop {
-        if conn.write_all(&chunk).await.is_err() {
+        offset += chunk.len() as u64;
+        // The next chunk is read from the drives while this one drains to the client.
+        let next = async {
+            match offset < end {
+                true => Some(
+                    reader
+                        .read_chunk(offset, (end - offset).min(CHUNK_BYTES))
+                        .await,
+                ),
+                false => None,
+            }
+        };
+        let (sent, next) = futures::future::join(conn.write_all(&chunk), next).await;
+        if sent.is_err() {
             return Ok(Reply::Streamed); // the client went away; the connection is done
         }
-        offset += chunk.len() as u64;
-        if offset >= end {
-            break;
-        }
-        chunk = match reader
-            .read_chunk(offset, (end - offset).min(CHUNK_BYTES))
-            .await
-        {
-            Ok(c) => c,
-            Err(e) => {
+        chunk = match next {
+            None => break,
+            Some(Ok(c)) => c,
+            Some(Err(e)) => {
                 let e: S3Error = e.into();
                 tracing::error!(bucket, key, offset, error = %e, "read failed mid-response; closing");
                 break;

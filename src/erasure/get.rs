@@ -101,6 +101,12 @@ impl ObjectReader<'_> {
         );
         let (part, part_offset) = locate_part(&self.info.parts, offset)
             .ok_or_else(|| ObjectError::Internal("offset beyond the parts".into()))?;
+        let set = self.set;
+        let _slot = set
+            .read_slots
+            .acquire_permit(1)
+            .await
+            .map_err(|e| ObjectError::Internal(format!("read slots: {e}")))?;
         let layout = self.layout;
         let bs = layout.block_size as u64;
         let block_count = layout.block_count(part.size);
@@ -164,8 +170,9 @@ impl ObjectReader<'_> {
         }
         let skip = (part_offset - first * bs) as usize;
         let take = (wanted_end - part_offset) as usize;
-        let end = (skip + take).min(out.len());
-        Ok(out[skip..end].to_vec())
+        out.truncate((skip + take).min(out.len()));
+        out.drain(..skip.min(out.len())); // empty for aligned reads: no copy then
+        Ok(out)
     }
 
     /// Per shard index, the verified bytes `[start, end)` of its shard file, for at least `data`

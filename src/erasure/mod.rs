@@ -53,6 +53,8 @@ pub struct ErasureSet {
     locks: NamespaceLock,
     /// Bounds the uploads streaming into shard files at once (see [`STREAMING_UPLOADS_MAX`]).
     streaming_slots: Rc<glommio::sync::Semaphore>,
+    /// Bounds the chunks being read and assembled at once (see [`CHUNK_READS_MAX`]).
+    read_slots: Rc<glommio::sync::Semaphore>,
 }
 
 /// Uploads of one set that may stream into shard files at once. Each holds about
@@ -60,6 +62,12 @@ pub struct ErasureSet {
 /// many concurrent large PUTs; later uploads wait before reading their body (the client waits on
 /// TCP back-pressure or `100 Continue`). Small inline objects do not take a slot.
 pub const STREAMING_UPLOADS_MAX: u64 = 4;
+
+/// Chunk reads of one set in progress at once. Each holds the shard bytes of up to four blocks
+/// and the assembled chunk (about 3 x 4 MiB), so this bounds the memory of many concurrent GETs
+/// whatever their number; a GET waiting for a slot still holds only the chunk its client is
+/// draining. Eight keep every drive of a set busy.
+pub const CHUNK_READS_MAX: u64 = 8;
 
 /// What one drive answered for an object's `xl.meta`.
 type MetaAnswer = Result<ObjectVersion, DriveError>;
@@ -82,6 +90,7 @@ impl ErasureSet {
             storage,
             locks: NamespaceLock::default(),
             streaming_slots: Rc::new(glommio::sync::Semaphore::new(STREAMING_UPLOADS_MAX)),
+            read_slots: Rc::new(glommio::sync::Semaphore::new(CHUNK_READS_MAX)),
         }
     }
 

@@ -30,6 +30,9 @@ enum Fault {
 struct FaultDrive {
     inner: LocalDrive,
     fault: Cell<Fault>,
+    /// Shard reads in progress now, and the most seen at once.
+    reading: Cell<usize>,
+    most_reading: Cell<usize>,
 }
 
 impl FaultDrive {
@@ -94,7 +97,12 @@ impl Drive for FaultDrive {
         len: usize,
     ) -> Result<Vec<u8>, DriveError> {
         self.check()?;
-        self.inner.read_file(vol, path, offset, len).await
+        self.reading.set(self.reading.get() + 1);
+        self.most_reading
+            .set(self.most_reading.get().max(self.reading.get()));
+        let read = self.inner.read_file(vol, path, offset, len).await;
+        self.reading.set(self.reading.get() - 1);
+        read
     }
     async fn rename_data(
         &self,
@@ -184,6 +192,8 @@ impl TestSet {
             drives.push(Rc::new(FaultDrive {
                 inner,
                 fault: Cell::new(Fault::None),
+                reading: Cell::new(0),
+                most_reading: Cell::new(0),
             }));
         }
         let storage = crate::config::storage_classes(n, None, None).unwrap();
@@ -436,6 +446,31 @@ fn failed_writes_leave_the_old_object() {
             );
         }
         assert!(leftovers.is_empty(), "{leftovers:?}");
+    });
+}
+
+#[test]
+fn concurrent_gets_are_bounded_by_the_read_slots() {
+    run(|| async {
+        let t = Rc::new(TestSet::new(4).await);
+        let body = data((6 << 20) + 5, 9);
+        t.put("big", &body).await.unwrap();
+        let readers: Vec<_> = (0..3 * CHUNK_READS_MAX)
+            .map(|_| {
+                let t = t.clone();
+                glommio::spawn_local(async move { t.get("big").await })
+            })
+            .collect();
+        for reader in readers {
+            assert!(reader.await.unwrap() == body);
+        }
+        for d in &t.drives {
+            let most = d.most_reading.get();
+            assert!(most as u64 <= CHUNK_READS_MAX, "{most} shard reads at once");
+        }
+        // The bound was reached, not merely respected by a serial schedule.
+        let most = t.drives.iter().map(|d| d.most_reading.get()).max();
+        assert_eq!(most, Some(CHUNK_READS_MAX as usize));
     });
 }
 
