@@ -61,6 +61,17 @@ pub enum ObjectError {
         /// First drive error seen.
         detail: String,
     },
+    /// The write failed because the drives are out of space (at least half of the drive errors
+    /// were "disk full"); it was rolled back.
+    #[error("drives full: {online} of {needed} drives needed accepted the write ({detail})")]
+    StorageFull {
+        /// Drives that succeeded.
+        online: usize,
+        /// Drives needed.
+        needed: usize,
+        /// First drive error seen.
+        detail: String,
+    },
     /// The request body failed: the client went away, or a signature/checksum check failed.
     /// The S3 error (if any) was recorded by the payload and is answered by the handler.
     #[error("request body: {0}")]
@@ -83,12 +94,26 @@ impl ObjectError {
         }
     }
 
-    /// See [`ObjectError::read_quorum`].
+    /// See [`ObjectError::read_quorum`]. [`ObjectError::StorageFull`] when at least half of the
+    /// drive errors are "disk full": retrying will not help, deleting will.
     pub fn write_quorum(online: usize, needed: usize, errors: &[DriveError]) -> Self {
-        ObjectError::WriteQuorum {
-            online,
-            needed,
-            detail: first_error(errors),
+        let full = errors
+            .iter()
+            .filter(|e| matches!(e, DriveError::DiskFull))
+            .count();
+        let detail = first_error(errors);
+        if full > 0 && 2 * full >= errors.len() {
+            ObjectError::StorageFull {
+                online,
+                needed,
+                detail,
+            }
+        } else {
+            ObjectError::WriteQuorum {
+                online,
+                needed,
+                detail,
+            }
         }
     }
 }

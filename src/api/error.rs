@@ -19,6 +19,7 @@ impl From<ObjectError> for S3Error {
             EntityTooSmall { .. } => S3ErrorCode::EntityTooSmall,
             ReadQuorum { .. } => S3ErrorCode::SlowDownRead,
             WriteQuorum { .. } => S3ErrorCode::SlowDownWrite,
+            StorageFull { .. } => S3ErrorCode::StorageFull,
             Body(_) => S3ErrorCode::IncompleteBody,
             InvalidArgument(_) => S3ErrorCode::InvalidArgument,
             Internal(_) => S3ErrorCode::InternalError,
@@ -29,7 +30,9 @@ impl From<ObjectError> for S3Error {
         }
         match &e {
             // Client-facing text for these comes from the table; the cause stays in the log.
-            ReadQuorum { .. } | WriteQuorum { .. } | Internal(_) => S3Error::new(code),
+            ReadQuorum { .. } | WriteQuorum { .. } | StorageFull { .. } | Internal(_) => {
+                S3Error::new(code)
+            }
             _ => S3Error::with_message(code, e.to_string()),
         }
     }
@@ -38,6 +41,7 @@ impl From<ObjectError> for S3Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use minnow_io::DriveError;
 
     #[test]
     fn quorum_losses_are_503_and_hide_their_cause() {
@@ -57,6 +61,30 @@ mod tests {
         }
         .into();
         assert_eq!(e.code, S3ErrorCode::SlowDownWrite);
+    }
+
+    #[test]
+    fn full_drives_are_507_not_a_retry() {
+        let full = [
+            DriveError::DiskFull,
+            DriveError::DiskFull,
+            DriveError::Offline,
+        ];
+        let e = ObjectError::write_quorum(1, 3, &full);
+        assert!(matches!(e, ObjectError::StorageFull { .. }), "{e}");
+        let e: S3Error = e.into();
+        assert_eq!(e.code, S3ErrorCode::StorageFull);
+        assert_eq!((e.code.code(), e.status()), ("XMinioStorageFull", 507));
+        // One full drive among drives that are gone is a quorum problem, not a full store.
+        let mostly_gone = [
+            DriveError::DiskFull,
+            DriveError::Offline,
+            DriveError::Offline,
+        ];
+        assert!(matches!(
+            ObjectError::write_quorum(1, 3, &mostly_gone),
+            ObjectError::WriteQuorum { .. }
+        ));
     }
 
     #[test]

@@ -411,17 +411,17 @@ fn failed_writes_leave_the_old_object() {
         let t = TestSet::new(4).await;
         let old = data((1 << 20) + 10, 5);
         t.put("k", &old).await.unwrap();
-        // Staging on only 2 of 4 drives misses write quorum (3).
+        // Staging on only 2 of 4 drives misses write quorum (3); the others are full.
         t.fault(&[0, 1], Fault::FailCreate);
         assert!(matches!(
             t.put("k", &data(2 << 20, 6)).await,
-            Err(ObjectError::WriteQuorum { .. })
+            Err(ObjectError::StorageFull { .. })
         ));
         // Commit reaching only 2 drives is rolled back on those 2.
         t.fault(&[2, 3], Fault::FailCommit);
         assert!(matches!(
             t.put("k", &data(2 << 20, 7)).await,
-            Err(ObjectError::WriteQuorum { .. })
+            Err(ObjectError::StorageFull { .. })
         ));
         t.fault(&[], Fault::None);
         assert_eq!(t.get("k").await.unwrap(), old);

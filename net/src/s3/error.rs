@@ -190,6 +190,9 @@ s3_error_codes! {
     SlowDownRead => ("SlowDownRead", 503, "Resource requested is unreadable, please reduce your request rate."),
     /// Write quorum not reached (MinIO's code; clients retry 503).
     SlowDownWrite => ("SlowDownWrite", 503, "Resource requested is unwritable, please reduce your request rate."),
+    /// A write failed because the drives are out of space (MinIO's code and status).
+    StorageFull => ("XMinioStorageFull", 507,
+        "The drives are out of space. Delete objects to make room, or add drives."),
     /// The x-amz-content-sha256 header does not match the body.
     XAmzContentSHA256Mismatch => ("XAmzContentSHA256Mismatch", 400,
         "The provided 'x-amz-content-sha256' header does not match what was computed."),
@@ -338,6 +341,7 @@ mod tests {
             (S3ErrorCode::NotImplemented, "NotImplemented", 501),
             (S3ErrorCode::SlowDownRead, "SlowDownRead", 503),
             (S3ErrorCode::SlowDownWrite, "SlowDownWrite", 503),
+            (S3ErrorCode::StorageFull, "XMinioStorageFull", 507),
             (S3ErrorCode::NotModified, "NotModified", 304),
             (S3ErrorCode::InvalidChecksum, "BadDigest", 400),
             (S3ErrorCode::KeyTooLongError, "KeyTooLongError", 400),
