@@ -177,8 +177,9 @@ pub trait Drive {
     /// that durable. Creates parent dirs (durably). Never leaves a partial file at `path`.
     /// VolumeNotFound if `vol` does not exist.
     async fn write_all(&self, vol: &str, path: &str, data: &[u8]) -> Result<(), DriveError>;
-    /// Streaming O_DIRECT shard file. object_size_hint picks the buffer: 2 MiB, 4 MiB when
-    /// >= 64 MiB. The file is created (truncated if present), parents created as needed. The
+    /// Streaming O_DIRECT shard file. `file_size_hint` (the size the file is expected to reach)
+    /// picks the buffer: 2 MiB, 4 MiB from 32 MiB on; [`writer_memory_bytes`] says what a
+    /// writer holds at most. The file is created (truncated if present), parents created as needed. The
     /// file is complete when [`FileWriter::finish`] returns, and durable once the commit that
     /// publishes it (`rename_data` or `rename`) returns: a commit makes what it moves durable
     /// before moving it.
@@ -186,7 +187,7 @@ pub trait Drive {
         &self,
         vol: &str,
         path: &str,
-        object_size_hint: u64,
+        file_size_hint: u64,
     ) -> Result<Box<dyn FileWriter>, DriveError>;
     /// Exactly `len` bytes at `offset` (any alignment; aligned O_DIRECT read underneath).
     /// Short -> Corrupt.

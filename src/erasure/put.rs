@@ -21,8 +21,16 @@ use minnow_io::{DriveError, FileWriter, SYS_VOL};
 use minnow_net::http::BodyRead;
 
 use super::digest::Md5Pipeline;
-use super::{meta_path, object_dir, tally, ErasureSet, INLINE_SHARD_MAX};
+use super::{meta_path, object_dir, tally, ErasureSet, INLINE_SHARD_MAX, STREAMING_BUDGET_MIB};
 use crate::object::{now_ns, ObjectError, ObjectInfo, PutOptions, META_STORAGE_CLASS};
+
+/// What an upload streaming into `drives` shard files of `file_hint` bytes reserves from its
+/// set's [`STREAMING_BUDGET_MIB`]: its writers' buffers, at least a quarter of the budget.
+fn upload_reservation_mib(drives: usize, file_hint: u64) -> u64 {
+    (drives as u64 * minnow_io::writer_memory_bytes(file_hint))
+        .div_ceil(1 << 20)
+        .clamp(STREAMING_BUDGET_MIB / 4, STREAMING_BUDGET_MIB)
+}
 
 /// The largest object a single PUT may carry (S3's limit).
 pub const PUT_SIZE_MAX: u64 = 5 << 30;
@@ -202,17 +210,24 @@ impl ErasureSet {
         let quorum = layout.write_quorum();
         let mut errors: Vec<DriveError> = Vec::new();
         let mut writers: Vec<Option<Box<dyn FileWriter>>> = Vec::with_capacity(n);
-        let _slot = match plan.file {
-            Some(_) => Some(
-                self.streaming_slots
-                    .acquire_static_permit(1)
-                    .await
-                    .map_err(|e| ObjectError::Internal(format!("upload slots: {e}")))?,
-            ),
+        // The size the shard files will reach: it picks their buffers and what they may hold.
+        let file_hint = plan
+            .size_hint
+            .map_or(u64::MAX >> 1, |size| layout.shard_file_size(size));
+        let _reserved = match plan.file {
+            Some(_) => {
+                let mib = upload_reservation_mib(n, file_hint);
+                Some(
+                    self.streaming_budget
+                        .acquire_static_permit(mib)
+                        .await
+                        .map_err(|e| ObjectError::Internal(format!("upload memory: {e}")))?,
+                )
+            }
             None => None,
         };
         if let Some(file) = plan.file {
-            let hint = plan.size_hint.unwrap_or(u64::MAX >> 1);
+            let hint = file_hint;
             let opened = self
                 .on_all(|_, d| {
                     let file = file.to_string();
@@ -601,4 +616,32 @@ pub(super) fn per_slot_versions(
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn upload_reservations_bound_memory_and_count() {
+        let layout = |data, parity| ErasureLayout::new(data, parity, BLOCK_SIZE).unwrap();
+        let reserve = |drives: usize, data, parity, object: u64| {
+            upload_reservation_mib(drives, layout(data, parity).shard_file_size(object))
+        };
+        // 4 drives, 64 MiB: 32 MiB shard files, 3 x 4 MiB buffers each: four at once.
+        assert_eq!(reserve(4, 2, 2, 64 << 20), 48);
+        // 16 drives, 64 MiB: 5.4 MiB shard files, 3 x 2 MiB each: two at once.
+        assert_eq!(reserve(16, 12, 4, 64 << 20), 96);
+        // Small uploads still count as a quarter: never more than four at once.
+        assert_eq!(reserve(4, 2, 2, 1 << 20), STREAMING_BUDGET_MIB / 4);
+        // Unknown size on the widest set: the whole budget, never more (it could not start).
+        assert_eq!(
+            upload_reservation_mib(16, u64::MAX >> 1),
+            STREAMING_BUDGET_MIB
+        );
+        assert_eq!(
+            upload_reservation_mib(32, u64::MAX >> 1),
+            STREAMING_BUDGET_MIB
+        );
+    }
 }

@@ -5,8 +5,8 @@
 //! glommio's own arena is kept tiny on purpose (memlock budget, §1). So buffers come from
 //! `glommio::allocate_dma_buffer_global` once and are handed back here when a write completes.
 //!
-//! Two sizes: [`BUFFER_SMALL`] (2 MiB) for ordinary objects, [`BUFFER_LARGE`] (4 MiB) when the
-//! object is at least [`LARGE_OBJECT_BYTES`] (fewer, larger I/Os; measured best on this class of
+//! Two sizes: [`BUFFER_SMALL`] (2 MiB) for ordinary files, [`BUFFER_LARGE`] (4 MiB) when the
+//! file will be at least [`LARGE_FILE_BYTES`] (fewer, larger I/Os; measured best on this class of
 //! disk). The pool is thread-local: the executor (core) that writes owns its buffers, `DmaBuffer`
 //! is `!Send` anyway. It keeps at most [`POOL_RETAIN_BYTES`] of idle buffers per thread; more are
 //! allocated under load and freed when returned to a full pool.
@@ -21,12 +21,12 @@ use std::cell::RefCell;
 
 use glommio::io::DmaBuffer;
 
-/// Buffer for objects under [`LARGE_OBJECT_BYTES`].
+/// Buffer for files under [`LARGE_FILE_BYTES`].
 pub(crate) const BUFFER_SMALL: usize = 2 << 20;
-/// Buffer for objects of [`LARGE_OBJECT_BYTES`] and more.
+/// Buffer for files of [`LARGE_FILE_BYTES`] and more.
 pub(crate) const BUFFER_LARGE: usize = 4 << 20;
 /// Object size from which a shard writer uses [`BUFFER_LARGE`].
-pub(crate) const LARGE_OBJECT_BYTES: u64 = 64 << 20;
+pub(crate) const LARGE_FILE_BYTES: u64 = 32 << 20;
 /// Idle buffers kept per thread, in bytes (16 large + 32 small, or any mix).
 pub(crate) const POOL_RETAIN_BYTES: usize = 128 << 20;
 /// Idle tail buffers kept per thread, in bytes.
@@ -36,9 +36,9 @@ pub(crate) const DIRECT_ALIGN: usize = 4096;
 
 const _: () = assert!(BUFFER_SMALL % DIRECT_ALIGN == 0 && BUFFER_LARGE % DIRECT_ALIGN == 0);
 
-/// Buffer size for a shard file of an object of `object_size_hint` bytes.
-pub(crate) fn buffer_size_for(object_size_hint: u64) -> usize {
-    if object_size_hint >= LARGE_OBJECT_BYTES {
+/// Buffer size for a file expected to hold `file_size_hint` bytes.
+pub(crate) fn buffer_size_for(file_size_hint: u64) -> usize {
+    if file_size_hint >= LARGE_FILE_BYTES {
         BUFFER_LARGE
     } else {
         BUFFER_SMALL
@@ -152,8 +152,8 @@ mod tests {
     #[test]
     fn reuse_and_cap() {
         assert_eq!(buffer_size_for(0), BUFFER_SMALL);
-        assert_eq!(buffer_size_for(LARGE_OBJECT_BYTES - 1), BUFFER_SMALL);
-        assert_eq!(buffer_size_for(LARGE_OBJECT_BYTES), BUFFER_LARGE);
+        assert_eq!(buffer_size_for(LARGE_FILE_BYTES - 1), BUFFER_SMALL);
+        assert_eq!(buffer_size_for(LARGE_FILE_BYTES), BUFFER_LARGE);
 
         let a = take(BUFFER_SMALL);
         assert_eq!(a.len(), BUFFER_SMALL);

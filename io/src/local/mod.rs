@@ -73,6 +73,7 @@ use crate::{
 use blocking::{mkdir_all, parent_rel, require_vol};
 use buffers::DIRECT_ALIGN;
 use sync_group::{GroupKey, Mutation, SyncGroup};
+pub use writer::writer_memory_bytes;
 use writer::DmaFileWriter;
 
 /// Name of the O_DIRECT probe file in `SYS_VOL/tmp` (see the module invariants).
@@ -481,7 +482,7 @@ impl Drive for LocalDrive {
         &self,
         vol: &str,
         path: &str,
-        object_size_hint: u64,
+        file_size_hint: u64,
     ) -> Result<Box<dyn FileWriter>, DriveError> {
         let (vol_dir, full) = self.file_path(vol, path)?;
         let parent = parent_rel(path).to_string();
@@ -491,7 +492,7 @@ impl Drive for LocalDrive {
         let created = DmaFile::create(&full).await.map_err(from_glommio);
         drop(guard);
         match created {
-            Ok(file) => Ok(Box::new(DmaFileWriter::new(file, full, object_size_hint))),
+            Ok(file) => Ok(Box::new(DmaFileWriter::new(file, full, file_size_hint))),
             Err(e) if is_missing(&e) => Err(self.missing(vol_dir).await),
             Err(e) => Err(io_error("create_file", full, e)),
         }

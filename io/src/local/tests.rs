@@ -3,7 +3,7 @@
 use std::fs;
 use std::path::Path;
 
-use super::buffers::{BUFFER_LARGE, BUFFER_SMALL, LARGE_OBJECT_BYTES};
+use super::buffers::{BUFFER_LARGE, BUFFER_SMALL, LARGE_FILE_BYTES};
 use super::*;
 use crate::test_util::{run, TempDir};
 use crate::xl_meta::{self, ObjectVersion, XlMeta};
@@ -168,7 +168,7 @@ fn file_writer_small_buffers() {
 
 #[test]
 fn file_writer_large_buffers() {
-    file_writer_round_trip(LARGE_OBJECT_BYTES, BUFFER_LARGE);
+    file_writer_round_trip(LARGE_FILE_BYTES, BUFFER_LARGE);
 }
 
 #[test]
@@ -905,4 +905,27 @@ fn a_failed_barrier_fails_the_commit_and_publishes_nothing() {
         assert!(!dir.path().join("bucket/k/dd1").exists());
         assert_eq!(entries(&dir.path().join(SYS_VOL).join("tmp")), ["u1"]);
     });
+}
+
+#[test]
+fn writer_memory_follows_the_file_size() {
+    const MIB: u64 = 1 << 20;
+    assert_eq!(writer_memory_bytes(0), 2 * MIB);
+    assert_eq!(
+        writer_memory_bytes(516 << 10),
+        2 * MIB,
+        "one buffer is enough"
+    );
+    assert_eq!(writer_memory_bytes(3 * MIB), 4 * MIB);
+    assert_eq!(
+        writer_memory_bytes(31 * MIB),
+        6 * MIB,
+        "filling + two in flight"
+    );
+    assert_eq!(
+        writer_memory_bytes(32 * MIB),
+        12 * MIB,
+        "large files: 4 MiB buffers"
+    );
+    assert_eq!(writer_memory_bytes(u64::MAX >> 1), 12 * MIB);
 }

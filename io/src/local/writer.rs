@@ -32,6 +32,17 @@ use crate::{DriveError, FileWriter};
 /// Outstanding O_DIRECT writes per file.
 pub(crate) const MAX_IN_FLIGHT: usize = 2;
 
+/// The most buffer memory a shard-file writer for a file of `file_size_hint` bytes holds at
+/// once: the buffer being filled plus [`MAX_IN_FLIGHT`] being written, fewer for a file that
+/// needs fewer. For callers that bound the memory of many concurrent writers.
+pub fn writer_memory_bytes(file_size_hint: u64) -> u64 {
+    let buffer = buffers::buffer_size_for(file_size_hint) as u64;
+    let buffers = file_size_hint
+        .div_ceil(buffer)
+        .clamp(1, MAX_IN_FLIGHT as u64 + 1);
+    buffers * buffer
+}
+
 struct InFlight {
     task: Task<io::Result<usize>>,
     buf: Rc<DmaBuffer>,
@@ -54,11 +65,11 @@ pub(crate) struct DmaFileWriter {
 }
 
 impl DmaFileWriter {
-    pub(crate) fn new(file: DmaFile, path: PathBuf, object_size_hint: u64) -> DmaFileWriter {
+    pub(crate) fn new(file: DmaFile, path: PathBuf, file_size_hint: u64) -> DmaFileWriter {
         DmaFileWriter {
             file: Rc::new(file),
             path,
-            buffer_size: buffers::buffer_size_for(object_size_hint),
+            buffer_size: buffers::buffer_size_for(file_size_hint),
             current: None,
             filled: 0,
             file_offset_bytes: 0,
