@@ -262,6 +262,16 @@ impl GroupKey {
 mod tests {
     use super::*;
     use crate::test_util::{run, TempDir};
+    /// `count` tasks, each waiting for one barrier.
+    fn spawn_barriers(group: &Rc<SyncGroup>, count: usize) -> Vec<glommio::Task<io::Result<()>>> {
+        (0..count)
+            .map(|_| {
+                let group = group.clone();
+                glommio::spawn_local(async move { group.barrier().await })
+            })
+            .collect()
+    }
+
     #[test]
     fn concurrent_barriers_share_syncs_and_all_resolve() {
         run(|| async {
@@ -270,13 +280,7 @@ mod tests {
             group.barrier().await.expect("first barrier");
             assert_eq!(group.syncs_started(), 1);
 
-            let waiters: Vec<_> = (0..64)
-                .map(|_| {
-                    let group = group.clone();
-                    glommio::spawn_local(async move { group.barrier().await })
-                })
-                .collect();
-            for waiter in waiters {
+            for waiter in spawn_barriers(&group, 64) {
                 waiter.await.expect("barrier");
             }
             // 64 barriers queued in one go: the first syncfs takes whoever is queued when it
@@ -366,13 +370,7 @@ mod tests {
         run(|| async {
             let dir = TempDir::new("sync-group-fail");
             let group = Rc::new(SyncGroup::failing(dir.path()));
-            let waiters: Vec<_> = (0..8)
-                .map(|_| {
-                    let group = group.clone();
-                    glommio::spawn_local(async move { group.barrier().await })
-                })
-                .collect();
-            for waiter in waiters {
+            for waiter in spawn_barriers(&group, 8) {
                 let err = waiter.await.expect_err("syncfs on O_PATH must fail");
                 assert_eq!(err.raw_os_error(), Some(libc::EBADF), "{err}");
             }
