@@ -82,6 +82,12 @@ pub async fn get_object(
         .read_chunk(offset, (end - offset).min(CHUNK_BYTES))
         .await?;
     conn.write_head(&resp).await.map_err(io_error)?;
+    if chunk.len() as u64 == len {
+        // One chunk (every small object): nothing to read ahead.
+        let _ = conn.write_all(&chunk).await;
+        let _ = conn.end_response().await;
+        return Ok(Reply::Streamed);
+    }
     loop {
         offset += chunk.len() as u64;
         // The next chunk is read from the drives while this one drains to the client.

@@ -101,12 +101,22 @@ impl ObjectReader<'_> {
         );
         let (part, part_offset) = locate_part(&self.info.parts, offset)
             .ok_or_else(|| ObjectError::Internal("offset beyond the parts".into()))?;
+        // Inline objects are already in memory (their xl.meta): only drive reads take a slot.
         let set = self.set;
-        let _slot = set
-            .read_slots
-            .acquire_permit(1)
-            .await
-            .map_err(|e| ObjectError::Internal(format!("read slots: {e}")))?;
+        let inline = self
+            .versions
+            .iter()
+            .flatten()
+            .all(|v| v.inline_data.is_some());
+        let _slot = match inline {
+            true => None,
+            false => Some(
+                set.read_slots
+                    .acquire_permit(1)
+                    .await
+                    .map_err(|e| ObjectError::Internal(format!("read slots: {e}")))?,
+            ),
+        };
         let layout = self.layout;
         let bs = layout.block_size as u64;
         let block_count = layout.block_count(part.size);
