@@ -178,11 +178,12 @@ pub trait Drive {
     /// VolumeNotFound if `vol` does not exist.
     async fn write_all(&self, vol: &str, path: &str, data: &[u8]) -> Result<(), DriveError>;
     /// Streaming O_DIRECT shard file. `file_size_hint` (the size the file is expected to reach)
-    /// picks the buffer: 2 MiB, 4 MiB from 32 MiB on; [`writer_memory_bytes`] says what a
-    /// writer holds at most. The file is created (truncated if present), parents created as needed. The
-    /// file is complete when [`FileWriter::finish`] returns, and durable once the commit that
-    /// publishes it (`rename_data` or `rename`) returns: a commit makes what it moves durable
-    /// before moving it.
+    /// picks the buffer: 2 MiB, 4 MiB from 32 MiB on;
+    /// [`writer_memory_bytes`](crate::writer_memory_bytes) says what a writer holds at most.
+    /// The file is created (truncated if present), parents created as needed. It is complete
+    /// when [`FileWriter::finish`] returns, and durable once the commit that publishes it
+    /// (`rename_data` or `rename`) returns: a commit makes what it moves durable before moving
+    /// it.
     async fn create_file(
         &self,
         vol: &str,

@@ -7,9 +7,9 @@
 //!
 //! The caller then checks the body's digests (Content-MD5, SHA-256, checksums) and only then
 //! commits: under the object's write lock, each drive renames the staging directory into place
-//! as the version's data directory and atomically replaces `xl.meta`. If fewer than write-quorum drives commit, the drives that did
-//! get their previous `xl.meta` back, so a failed write never shows. Old data directories are
-//! removed after a successful commit.
+//! as the version's data directory and atomically replaces `xl.meta`. If fewer than
+//! write-quorum drives commit, the drives that did get their previous `xl.meta` back, so a
+//! failed write never shows. Old data directories are removed after a successful commit.
 
 use std::sync::Arc;
 
@@ -227,11 +227,10 @@ impl ErasureSet {
             None => None,
         };
         if let Some(file) = plan.file {
-            let hint = file_hint;
             let opened = self
                 .on_all(|_, d| {
                     let file = file.to_string();
-                    async move { d.create_file(SYS_VOL, &file, hint).await }
+                    async move { d.create_file(SYS_VOL, &file, file_hint).await }
                 })
                 .await;
             for r in opened {

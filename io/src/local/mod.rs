@@ -217,15 +217,25 @@ impl LocalDrive {
             .map_err(|e| io_error(op, self.root.clone(), e))
     }
 
-    /// Write `data` to a new temp file in SYS_VOL/tmp (not synced: the commit's first barrier
-    /// does that). Removed on failure.
-    async fn write_tmp(&self, data: &[u8]) -> Result<PathBuf, DriveError> {
+    /// Stage `data` in a new temp file in SYS_VOL/tmp and pass a barrier: the file, and
+    /// whatever else the mutation staged before, is durable when this returns. The temp file is
+    /// removed on failure.
+    async fn stage_tmp(
+        &self,
+        mutation: &mut Mutation<'_>,
+        data: &[u8],
+        op: &'static str,
+    ) -> Result<PathBuf, DriveError> {
         let tmp = self.sys_path(SYS_TMP_DIR);
-        match write_new(&tmp, data).await {
+        let staged = match write_new(&tmp, data).await {
+            Ok(()) => self.durable(mutation, op).await,
+            Err(e) => Err(io_error("write tmp", tmp.clone(), e)),
+        };
+        match staged {
             Ok(()) => Ok(tmp),
             Err(e) => {
                 let _ = glommio::io::remove(&tmp).await;
-                Err(io_error("write tmp", tmp, e))
+                Err(e)
             }
         }
     }
@@ -459,11 +469,7 @@ impl Drive for LocalDrive {
         let (vol_dir, full) = self.file_path(vol, path)?;
         let parent = parent_rel(path).to_string();
         let mut mutation = self.sync.begin();
-        let tmp = self.write_tmp(data).await?;
-        if let Err(e) = self.durable(&mut mutation, "write_all").await {
-            let _ = glommio::io::remove(&tmp).await;
-            return Err(e);
-        }
+        let tmp = self.stage_tmp(&mut mutation, data, "write_all").await?;
         let guard = self.shared().await?;
         run_blocking(move || {
             let placed = mkdir_all(&vol_dir, &parent)
@@ -585,14 +591,12 @@ impl Drive for LocalDrive {
             }
             None => None,
         };
-        // Stage the new xl.meta first: if that fails (disk full), nothing changed. Then make it
-        // and the staged part files durable before either is published.
+        // Stage the new xl.meta first (if that fails, disk full, nothing changed); its barrier
+        // makes it and the staged part files durable before either is published.
         let mut mutation = self.sync.begin();
-        let tmp = self.write_tmp(xl_meta).await?;
-        if let Err(e) = self.durable(&mut mutation, "rename_data").await {
-            let _ = glommio::io::remove(&tmp).await;
-            return Err(e);
-        }
+        let tmp = self
+            .stage_tmp(&mut mutation, xl_meta, "rename_data")
+            .await?;
         let meta_dst = dst_dir.join(crate::xl_meta::FILE_NAME);
         let dst_rel = dst_path.to_string();
         // Shared: nothing that an O_DIRECT open could be looking for vanishes here (the staged
@@ -664,7 +668,7 @@ impl Drive for LocalDrive {
         // no barrier.
         let needs_barrier = !(vol == SYS_VOL && path.split('/').next() == Some(SYS_TMP_DIR));
         let vol = vol.to_string();
-        let mut mutation = self.sync.begin();
+        let mut mutation = needs_barrier.then(|| self.sync.begin());
         let guard = self.exclusive().await?;
         let trashed = run_blocking(move || {
             let meta = match fs::symlink_metadata(&full) {
@@ -699,10 +703,9 @@ impl Drive for LocalDrive {
         })
         .await?;
         drop(guard);
-        let durable = if needs_barrier {
-            self.durable(&mut mutation, "delete").await
-        } else {
-            Ok(())
+        let durable = match mutation.as_mut() {
+            Some(mutation) => self.durable(mutation, "delete").await,
+            None => Ok(()),
         };
         drop(mutation); // emptying the trash needs no barrier
         if let Some(trash) = trashed {

@@ -100,21 +100,28 @@ impl Future for Settled<'_> {
 /// while it waits in [`Mutation::barrier`].
 pub(crate) struct Mutation<'a> {
     group: &'a SyncGroup,
+    /// Counted in `busy` now. False while waiting in a barrier, and stays false if that wait is
+    /// cancelled (the request dropped), so the drop does not leave twice.
+    busy: bool,
 }
 
 impl Mutation<'_> {
     /// [`SyncGroup::barrier`], not counted busy while it waits.
     pub(crate) async fn barrier(&mut self) -> io::Result<()> {
+        self.busy = false;
         self.group.activity.leave();
         let outcome = self.group.barrier().await;
         self.group.activity.enter();
+        self.busy = true;
         outcome
     }
 }
 
 impl Drop for Mutation<'_> {
     fn drop(&mut self) {
-        self.group.activity.leave();
+        if self.busy {
+            self.group.activity.leave();
+        }
     }
 }
 
@@ -125,9 +132,9 @@ thread_local! {
 }
 
 impl SyncGroup {
-    /// The group of the filesystem holding directory `dir`, on the current executor: the
-    /// existing one, or a new one (with its committer task) on first use. Blocking (an `open`
-    /// and a `stat`): call it from the blocking pool's result, see [`GroupKey::probe`].
+    /// The group of the filesystem `key` was probed on, on the current executor: the existing
+    /// one, or a new one (with its committer task) on first use. [`GroupKey::probe`] is the
+    /// blocking half; run it on the blocking pool.
     pub(crate) fn for_key(key: GroupKey) -> Rc<SyncGroup> {
         let id = (glommio::executor().id(), key.dev);
         GROUPS.with(|groups| {
@@ -199,7 +206,10 @@ impl SyncGroup {
     /// Start a mutation: counted busy (see the module header) until the guard is dropped.
     pub(crate) fn begin(&self) -> Mutation<'_> {
         self.activity.enter();
-        Mutation { group: self }
+        Mutation {
+            group: self,
+            busy: true,
+        }
     }
 
     /// Resolves once a `syncfs` of the group's filesystem that started after this call has
@@ -345,6 +355,33 @@ mod tests {
             .await;
             outcome.expect("barrier despite a busy mutation");
             busy.await;
+        });
+    }
+
+    #[test]
+    fn a_cancelled_barrier_leaves_the_count_right() {
+        run(|| async {
+            let dir = TempDir::new("sync-group-cancel");
+            let group = SyncGroup::for_key(GroupKey::probe(dir.path()).expect("probe"));
+            {
+                let mut mutation = group.begin();
+                let mut waiting = Box::pin(mutation.barrier());
+                // Polled once: queued and no longer busy; then the request goes away.
+                assert!(futures_lite::future::poll_once(&mut waiting)
+                    .await
+                    .is_none());
+                drop(waiting);
+                assert_eq!(group.activity.busy.get(), 0);
+            }
+            assert_eq!(
+                group.activity.busy.get(),
+                0,
+                "the drop must not leave again"
+            );
+            let mut mutation = group.begin();
+            mutation.barrier().await.expect("barrier");
+            drop(mutation);
+            assert_eq!(group.activity.busy.get(), 0);
         });
     }
 
