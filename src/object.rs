@@ -195,7 +195,12 @@ impl ObjectInfo {
             size: v.size,
             etag: v.etag.clone(),
             mod_time_ns: v.mod_time_ns,
-            meta: v.meta.clone(),
+            meta: v
+                .meta
+                .iter()
+                .filter(|(k, _)| !k.starts_with(minnow_io::xl_meta::INTERNAL_META_PREFIX))
+                .cloned()
+                .collect(),
             checksums: v.checksums.clone(),
             parts: v.parts.clone(),
         }

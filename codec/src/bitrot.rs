@@ -12,6 +12,16 @@
 //! The key is MinIO's bitrot key (`magicHighwayHash256Key`: the HighwayHash-256, under the
 //! zero key, of the first 100 decimals of pi, "1415...0679"), so a frame's hash is the same value MinIO's
 //! streaming bitrot format stores. It is part of the on-disk format: never change it.
+//!
+//! **Bound frames.** A hash under one fixed key proves a block is intact, not that it is in the
+//! right place: a shard file moved to another drive's slot (or another object's directory), or
+//! blocks reordered, would verify and decode to wrong bytes. So new objects hash every block
+//! under a [`FrameKey`] derived from the version (its data directory, or an id of its own for an
+//! inline object), the shard index and the part number, with the block index mixed in: a block
+//! verifies only at the one place it was written for. The key is derived once per shard file;
+//! mixing in the block index is one XOR, so binding costs nothing per byte. Objects written
+//! before binding keep [`FrameKey::Unbound`] (the fixed key for every block) and stay readable;
+//! which key a version uses is recorded in its `xl.meta`.
 
 use highway::{HighwayHash, HighwayHasher, Key};
 
@@ -59,6 +69,53 @@ fn keyed_hash(key: Key, bytes: &[u8]) -> [u8; BITROT_HASH_LEN] {
         chunk.copy_from_slice(&word.to_le_bytes());
     }
     out
+}
+
+/// Domain separation of the key derivation (never change it: part of the on-disk format).
+const FRAME_KEY_DOMAIN: &[u8] = b"minnow frame key v1\0";
+
+/// How the blocks of one shard file are hashed; see the module header.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FrameKey {
+    /// Written before frames were bound: every block under [`BITROT_KEY`].
+    Unbound,
+    /// The key of one shard file, bound to its version, shard index and part.
+    Bound([u64; 4]),
+}
+
+impl FrameKey {
+    /// The key of shard `shard` (0-based) of part `part` of the version identified by
+    /// `version` (a data directory name, or an inline object's binding id).
+    pub fn bound(version: &str, shard: usize, part: u32) -> Self {
+        let mut message = Vec::with_capacity(FRAME_KEY_DOMAIN.len() + 8 + version.len());
+        message.extend_from_slice(FRAME_KEY_DOMAIN);
+        message.extend_from_slice(&(shard as u32).to_le_bytes());
+        message.extend_from_slice(&part.to_le_bytes());
+        message.extend_from_slice(version.as_bytes());
+        FrameKey::Bound(HighwayHasher::new(HIGHWAY_KEY).hash256(&message))
+    }
+
+    /// The hash of block `block` (0-based within its part) holding `bytes`.
+    pub fn hash(&self, block: u64, bytes: &[u8]) -> [u8; BITROT_HASH_LEN] {
+        match self {
+            FrameKey::Unbound => bitrot_hash(bytes),
+            FrameKey::Bound(words) => {
+                let mut key = *words;
+                key[0] ^= block;
+                keyed_hash(Key(key), bytes)
+            }
+        }
+    }
+
+    /// `Ok` if `expected` is the hash of block `block` holding `bytes`, else
+    /// [`CodecError::Bitrot`].
+    pub fn verify(&self, block: u64, expected: &[u8], bytes: &[u8]) -> Result<(), CodecError> {
+        if expected == self.hash(block, bytes).as_slice() {
+            Ok(())
+        } else {
+            Err(CodecError::Bitrot)
+        }
+    }
 }
 
 /// `Ok` if `bitrot_hash(bytes) == expected`, else [`CodecError::Bitrot`] (also when
@@ -121,6 +178,62 @@ mod tests {
         assert!(bitrot_verify(&hash[..31], b"shard").is_err());
         assert!(bitrot_verify(&[], b"shard").is_err());
     }
+
+    const DATA_DIR: &str = "0b1c2d3e-4f50-4617-8899-aabbccddeeff";
+
+    fn hex(bytes: &[u8]) -> String {
+        bytes.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// Objects written before binding: any block index gives the hash their frames hold.
+    #[test]
+    fn unbound_frames_are_the_old_frames() {
+        let bytes = b"an old shard block";
+        // Pinned: the frame hash the first on-disk format wrote for these bytes.
+        assert_eq!(hex(&bitrot_hash(bytes)), GOLDEN_UNBOUND);
+        let old = bitrot_hash(bytes);
+        for block in [0, 1, 7, u64::MAX] {
+            assert_eq!(FrameKey::Unbound.hash(block, bytes), old);
+            assert!(FrameKey::Unbound.verify(block, &old, bytes).is_ok());
+        }
+    }
+
+    #[test]
+    fn bound_frames_verify_only_in_their_place() {
+        let bytes = b"shard block";
+        let key = FrameKey::bound(DATA_DIR, 2, 1);
+        let hash = key.hash(5, bytes);
+        assert!(key.verify(5, &hash, bytes).is_ok());
+        let elsewhere = [
+            (FrameKey::bound(DATA_DIR, 2, 1), 4, "another block"),
+            (FrameKey::bound(DATA_DIR, 3, 1), 5, "another shard"),
+            (FrameKey::bound(DATA_DIR, 2, 2), 5, "another part"),
+            (
+                FrameKey::bound("0b1c2d3e-4f50-4617-8899-aabbccddeef0", 2, 1),
+                5,
+                "another version",
+            ),
+            (FrameKey::Unbound, 5, "read as unbound"),
+        ];
+        for (other, block, what) in elsewhere {
+            assert!(
+                matches!(other.verify(block, &hash, bytes), Err(CodecError::Bitrot)),
+                "{what}"
+            );
+        }
+        // An unbound frame never passes as a bound one either.
+        assert!(key.verify(5, &bitrot_hash(bytes), bytes).is_err());
+    }
+
+    /// Pins the derivation: if this fails, bound objects already written became unreadable.
+    #[test]
+    fn bound_key_golden() {
+        let hash = FrameKey::bound(DATA_DIR, 1, 3).hash(2, b"minnow");
+        assert_eq!(hex(&hash), GOLDEN_BOUND);
+    }
+
+    const GOLDEN_UNBOUND: &str = "66dbeffc9cefd2c54adc799e2dffbe933fccfeb4df27d06f6ac97f6d5db5def0";
+    const GOLDEN_BOUND: &str = "28dcc75ba18251e0d795ff3adcf3746a98e0071b65a12c68175d8e9324918240";
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(64))]

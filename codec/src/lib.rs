@@ -69,7 +69,7 @@ mod error;
 pub mod layout;
 pub mod placement;
 
-pub use bitrot::{bitrot_hash, bitrot_verify, BITROT_HASH_LEN};
+pub use bitrot::{bitrot_hash, bitrot_verify, FrameKey, BITROT_HASH_LEN};
 pub use erasure::{join_data, Decoder, Encoder};
 pub use error::CodecError;
 pub use layout::{ErasureLayout, BLOCK_SIZE};

@@ -8,11 +8,11 @@
 //! their checksum are never returned: if fewer than `data` good shards remain, the read fails.
 
 use futures::future::join_all;
-use minnow_codec::{bitrot_verify, join_data, Decoder, ErasureLayout, BITROT_HASH_LEN};
+use minnow_codec::{join_data, Decoder, ErasureLayout, FrameKey, BITROT_HASH_LEN};
 use minnow_io::xl_meta::{ObjectVersion, PartInfo};
 use minnow_io::DriveError;
 
-use super::{agree_on_version, meta_path, object_dir, ErasureSet};
+use super::{agree_on_version, frame_binding, frame_keys, meta_path, object_dir, ErasureSet};
 use crate::lock::LockGuard;
 use crate::object::{ObjectError, ObjectInfo};
 
@@ -26,6 +26,8 @@ pub struct ObjectReader<'a> {
     /// What the object is.
     pub info: ObjectInfo,
     versions: Vec<Option<ObjectVersion>>,
+    /// What the shard frames are bound to; None for a version written before binding.
+    binding: Option<String>,
     layout: ErasureLayout,
     decoder: Decoder,
     _guard: LockGuard,
@@ -40,11 +42,18 @@ impl ErasureSet {
     ) -> Result<ObjectReader<'_>, ObjectError> {
         let guard = self.locks.read(&format!("{bucket}/{key}")).await;
         let (info, versions, layout) = self.agreed(bucket, key).await?;
+        let binding = versions
+            .iter()
+            .flatten()
+            .next()
+            .and_then(frame_binding)
+            .map(str::to_string);
         Ok(ObjectReader {
             set: self,
             bucket: bucket.to_string(),
             info,
             versions,
+            binding,
             layout,
             decoder: Decoder::new(layout),
             _guard: guard,
@@ -208,6 +217,7 @@ impl ObjectReader<'_> {
                 }
             }
         }
+        let keys = frame_keys(self.binding.as_deref(), part.number, total);
         let mut shards: Vec<Option<Vec<u8>>> = vec![None; total];
         let mut errors: Vec<DriveError> = Vec::new();
         let mut next_candidate = 0usize;
@@ -229,7 +239,13 @@ impl ObjectReader<'_> {
             .await;
             for ((shard, slot), r) in batch.into_iter().zip(reads) {
                 match r.and_then(|bytes| {
-                    verify_blocks(&layout, &bytes, first, last_excl, block_len).map(|_| bytes)
+                    let frames = Frames {
+                        layout: &layout,
+                        first,
+                        last_excl,
+                        block_len,
+                    };
+                    frames.verify(&bytes, &keys, shard).map(|_| bytes)
                 }) {
                     Ok(bytes) => {
                         shards[shard] = Some(bytes);
@@ -289,32 +305,46 @@ impl ObjectReader<'_> {
     }
 }
 
-/// Check the HighwayHash of every block frame in `bytes` (frames of blocks first..last_excl).
-fn verify_blocks(
-    layout: &ErasureLayout,
-    bytes: &[u8],
+/// The block frames of one read: blocks `first..last_excl` of a part.
+struct Frames<'a> {
+    layout: &'a ErasureLayout,
     first: u64,
     last_excl: u64,
-    block_len: &dyn Fn(u64) -> usize,
-) -> Result<(), DriveError> {
-    let mut rel = 0usize;
-    for b in first..last_excl {
-        let shard_size = layout.shard_size(block_len(b));
-        let frame = bytes
-            .get(rel..rel + BITROT_HASH_LEN + shard_size)
-            .ok_or_else(|| DriveError::Corrupt {
-                path: Default::default(),
-                reason: format!("shard short at block {b}"),
-            })?;
-        bitrot_verify(&frame[..BITROT_HASH_LEN], &frame[BITROT_HASH_LEN..]).map_err(|_| {
-            DriveError::Corrupt {
-                path: Default::default(),
-                reason: format!("bitrot hash mismatch in block {b}"),
+    block_len: &'a dyn Fn(u64) -> usize,
+}
+
+impl Frames<'_> {
+    /// Check every frame in `bytes` against the key of shard `shard` (`keys` holds every shard's
+    /// key). A frame that verifies under another shard's key is named as misplaced: a shard file
+    /// moved to the wrong drive or slot, not decay.
+    fn verify(&self, bytes: &[u8], keys: &[FrameKey], shard: usize) -> Result<(), DriveError> {
+        let mut rel = 0usize;
+        for b in self.first..self.last_excl {
+            let shard_size = self.layout.shard_size((self.block_len)(b));
+            let frame = bytes
+                .get(rel..rel + BITROT_HASH_LEN + shard_size)
+                .ok_or_else(|| DriveError::Corrupt {
+                    path: Default::default(),
+                    reason: format!("shard short at block {b}"),
+                })?;
+            let (hash, data) = frame.split_at(BITROT_HASH_LEN);
+            if keys[shard].verify(b, hash, data).is_err() {
+                let reason = match keys.iter().position(|k| k.verify(b, hash, data).is_ok()) {
+                    Some(actual) => format!(
+                        "misplaced shard: block {b} belongs to shard {actual}, this drive's \
+                         xl.meta says shard {shard}"
+                    ),
+                    None => format!("bitrot hash mismatch in block {b}"),
+                };
+                return Err(DriveError::Corrupt {
+                    path: Default::default(),
+                    reason,
+                });
             }
-        })?;
-        rel += BITROT_HASH_LEN + shard_size;
+            rel += BITROT_HASH_LEN + shard_size;
+        }
+        Ok(())
     }
-    Ok(())
 }
 
 /// The part holding object byte `offset`, and the offset inside it.
@@ -340,6 +370,68 @@ mod tests {
             etag: String::new(),
             checksums: Vec::new(),
         }
+    }
+
+    /// Two blocks of shard `shard`'s file (2+2, 1 KiB blocks), framed with `keys`.
+    fn shard_file(keys: &[FrameKey], shard: usize, layout: &ErasureLayout) -> Vec<u8> {
+        let mut file = Vec::new();
+        for block in 0..2u64 {
+            let bytes = vec![block as u8 + 10 * shard as u8; layout.shard_size(1024)];
+            file.extend_from_slice(&keys[shard].hash(block, &bytes));
+            file.extend_from_slice(&bytes);
+        }
+        file
+    }
+
+    fn verify(bytes: &[u8], keys: &[FrameKey], shard: usize) -> Result<(), String> {
+        let layout = ErasureLayout::new(2, 2, 1024).unwrap();
+        let frames = Frames {
+            layout: &layout,
+            first: 0,
+            last_excl: 2,
+            block_len: &|_| 1024,
+        };
+        frames.verify(bytes, keys, shard).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn frames_verify_in_place_and_name_a_misplaced_shard() {
+        let layout = ErasureLayout::new(2, 2, 1024).unwrap();
+        let keys = frame_keys(Some("0b1c2d3e-4f50-4617-8899-aabbccddeeff"), 1, 4);
+        let shard1 = shard_file(&keys, 1, &layout);
+        assert_eq!(verify(&shard1, &keys, 1), Ok(()));
+        let err = verify(&shard1, &keys, 0).unwrap_err();
+        assert!(
+            err.contains("misplaced shard") && err.contains("belongs to shard 1"),
+            "{err}"
+        );
+        // Blocks swapped: each is in the right file but the wrong place; not another shard's.
+        let frame = shard1.len() / 2;
+        let swapped = [&shard1[frame..], &shard1[..frame]].concat();
+        let err = verify(&swapped, &keys, 1).unwrap_err();
+        assert!(err.contains("bitrot hash mismatch in block 0"), "{err}");
+        // Another version's shard 1 is not this version's.
+        let other = frame_keys(Some("0b1c2d3e-4f50-4617-8899-aabbccddeef0"), 1, 4);
+        let err = verify(&shard_file(&other, 1, &layout), &keys, 1).unwrap_err();
+        assert!(err.contains("bitrot hash mismatch"), "{err}");
+    }
+
+    #[test]
+    fn unbound_frames_verify_as_before() {
+        let layout = ErasureLayout::new(2, 2, 1024).unwrap();
+        let keys = frame_keys(None, 1, 4);
+        // Frames hashed the old way: minnow_codec::bitrot_hash of each block.
+        let mut file = Vec::new();
+        for block in 0..2u8 {
+            let bytes = vec![block; layout.shard_size(1024)];
+            file.extend_from_slice(&minnow_codec::bitrot_hash(&bytes));
+            file.extend_from_slice(&bytes);
+        }
+        assert_eq!(verify(&file, &keys, 3), Ok(()));
+        file[40] ^= 1;
+        assert!(verify(&file, &keys, 3)
+            .unwrap_err()
+            .contains("bitrot hash mismatch"));
     }
 
     #[test]

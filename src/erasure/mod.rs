@@ -25,6 +25,7 @@ mod put;
 use std::rc::Rc;
 
 use futures::future::join_all;
+use minnow_codec::FrameKey;
 use minnow_io::xl_meta::{self, ObjectVersion};
 use minnow_io::{Drive, DriveError};
 
@@ -158,6 +159,25 @@ impl ErasureSet {
         })
         .await
     }
+}
+
+/// The id a version's shard frames are bound to; None for a version written before frames
+/// were bound (ARCHITECTURE.md section 4).
+fn frame_binding(v: &ObjectVersion) -> Option<&str> {
+    v.meta
+        .iter()
+        .find(|(k, _)| k == xl_meta::META_FRAME_BINDING)
+        .map(|(_, value)| value.as_str())
+}
+
+/// The frame key of every shard of part `part`, by shard index.
+fn frame_keys(binding: Option<&str>, part: u32, shards: usize) -> Vec<FrameKey> {
+    (0..shards)
+        .map(|shard| match binding {
+            Some(binding) => FrameKey::bound(binding, shard, part),
+            None => FrameKey::Unbound,
+        })
+        .collect()
 }
 
 /// Same version on two drives: same write (time, ETag, size, data directory).

@@ -19,7 +19,7 @@ use minnow_io::{DriveError, SYS_VOL};
 use minnow_net::http::BodyRead;
 
 use super::put::{erasure_info, per_slot_versions, StagePlan};
-use super::{agree_on_version, tally, ErasureSet, StagedObject};
+use super::{agree_on_version, frame_binding, frame_keys, tally, ErasureSet, StagedObject};
 use crate::object::{now_ns, ObjectError, ObjectInfo, PutOptions, META_STORAGE_CLASS};
 
 /// Smallest part, except the last (S3's rule).
@@ -82,12 +82,16 @@ impl ErasureSet {
         }
         meta.push((META_BUCKET.into(), bucket.into()));
         meta.push((META_KEY.into(), key.into()));
+        // Parts bind their frames to the data directory; the completed object keeps the record.
+        // Uploads created before binding lack it: their parts stay unbound to the end.
+        let data_dir = new_uuid();
+        meta.push((xl_meta::META_FRAME_BINDING.into(), data_dir.clone()));
         let template = ObjectVersion {
             version_id: String::new(),
             mod_time_ns: now_ns(),
             size: 0,
             etag: String::new(),
-            data_dir: Some(new_uuid()),
+            data_dir: Some(data_dir),
             inline_data: None,
             erasure: erasure_info(&layout, &distribution, 0),
             parts: Vec::new(),
@@ -160,6 +164,7 @@ impl ErasureSet {
         }
         let versions = self.upload_versions(bucket, key, upload_id).await?;
         let (layout, distribution, data_dir) = upload_layout(&versions)?;
+        let binding = versions.iter().flatten().next().and_then(frame_binding);
         let tmp_dir = format!("tmp/{}", new_uuid());
         let file = format!("{tmp_dir}/part.{part_number}");
         let plan = StagePlan {
@@ -167,6 +172,7 @@ impl ErasureSet {
             distribution: distribution.clone(),
             file: Some(&file),
             size_hint: size_hint.or(Some(PART_SIZE_MAX)),
+            keys: frame_keys(binding, part_number, layout.total()),
         };
         let staged = match self.stage_shards(&plan, body).await {
             Ok(s) => s,
@@ -184,6 +190,7 @@ impl ErasureSet {
         Ok(StagedObject {
             tmp_dir,
             data_dir: Some(data_dir),
+            binding: None,
             layout,
             distribution,
             size: staged.size,

@@ -14,14 +14,16 @@
 use std::sync::Arc;
 
 use futures::future::join_all;
-use minnow_codec::{bitrot_hash, hash_order, Encoder, ErasureLayout, BITROT_HASH_LEN, BLOCK_SIZE};
+use minnow_codec::{hash_order, Encoder, ErasureLayout, FrameKey, BITROT_HASH_LEN, BLOCK_SIZE};
 use minnow_io::format::new_uuid;
 use minnow_io::xl_meta::{self, ErasureInfo, ObjectVersion, PartInfo, XlMeta};
 use minnow_io::{DriveError, FileWriter, SYS_VOL};
 use minnow_net::http::BodyRead;
 
 use super::digest::Md5Pipeline;
-use super::{meta_path, object_dir, tally, ErasureSet, INLINE_SHARD_MAX, STREAMING_BUDGET_MIB};
+use super::{
+    frame_keys, meta_path, object_dir, tally, ErasureSet, INLINE_SHARD_MAX, STREAMING_BUDGET_MIB,
+};
 use crate::object::{now_ns, ObjectError, ObjectInfo, PutOptions, META_STORAGE_CLASS};
 
 /// What an upload streaming into `drives` shard files of `file_hint` bytes reserves from its
@@ -40,6 +42,9 @@ pub const PUT_SIZE_MAX: u64 = 5 << 30;
 pub struct StagedObject {
     pub(super) tmp_dir: String,
     pub(super) data_dir: Option<String>,
+    /// What the frames are bound to (recorded in the version's meta on commit); None for a
+    /// multipart part, whose upload records it.
+    pub(super) binding: Option<String>,
     pub(super) layout: ErasureLayout,
     pub(super) distribution: Vec<usize>,
     pub(super) size: u64,
@@ -65,6 +70,8 @@ pub(super) struct StagePlan<'a> {
     /// Path of the shard file inside SYS_VOL; None = inline.
     pub file: Option<&'a str>,
     pub size_hint: Option<u64>,
+    /// Frame key of every shard, by shard index.
+    pub keys: Vec<FrameKey>,
 }
 
 pub(super) struct StageResult {
@@ -137,6 +144,8 @@ impl ErasureSet {
         let inline = size_hint.is_some_and(|s| layout.shard_file_size(s) <= INLINE_SHARD_MAX);
         let tmp_dir = format!("tmp/{}", new_uuid());
         let data_dir = (!inline).then(new_uuid);
+        // An inline object has no data directory to bind its frames to: it gets an id of its own.
+        let binding = data_dir.clone().unwrap_or_else(new_uuid);
         // The staging directory becomes the data directory: the commit renames it whole, so
         // nothing is left behind in tmp.
         let file = data_dir.as_ref().map(|_| format!("{tmp_dir}/part.1"));
@@ -145,6 +154,7 @@ impl ErasureSet {
             distribution: distribution.clone(),
             file: file.as_deref(),
             size_hint,
+            keys: frame_keys(Some(&binding), 1, layout.total()),
         };
         let staged = match self.stage_shards(&plan, body).await {
             Ok(s) => s,
@@ -156,6 +166,7 @@ impl ErasureSet {
         Ok(StagedObject {
             tmp_dir,
             data_dir,
+            binding: Some(binding),
             layout,
             distribution,
             size: staged.size,
@@ -261,6 +272,7 @@ impl ErasureSet {
         let mut md5 = Md5Pipeline::default();
         let mut inline: Vec<Vec<u8>> = vec![Vec::new(); n];
         let mut size: u64 = 0;
+        let mut block_index: u64 = 0;
         loop {
             if Arc::get_mut(&mut blocks[which]).is_none() {
                 md5.drain().await;
@@ -287,7 +299,9 @@ impl ErasureSet {
             }
             let block = blocks[which].clone();
             md5.submit(block.clone()).await;
-            let shard_size = encode_frames(&mut encoder, &block, &mut frames)?;
+            let shard_size =
+                encode_frames(&mut encoder, &block, block_index, &plan.keys, &mut frames)?;
+            block_index += 1;
             drop(block);
             which ^= 1;
             let framed = BITROT_HASH_LEN + shard_size;
@@ -370,6 +384,9 @@ impl ErasureSet {
             if class != crate::object::StorageClass::Standard {
                 meta.push((META_STORAGE_CLASS.to_string(), class.as_str().to_string()));
             }
+        }
+        if let Some(binding) = &staged.binding {
+            meta.push((xl_meta::META_FRAME_BINDING.to_string(), binding.clone()));
         }
         let part = PartInfo {
             number: 1,
@@ -562,10 +579,13 @@ pub(super) async fn read_full(
     Ok(filled)
 }
 
-/// Encode one block into `frames` (indexed by shard): `[hash | shard]` each. Returns shard size.
+/// Encode block `index` into `frames` (indexed by shard): `[hash | shard]` each, hashed with
+/// that shard's key. Returns the shard size.
 pub(super) fn encode_frames(
     encoder: &mut Encoder,
     block: &[u8],
+    index: u64,
+    keys: &[FrameKey],
     frames: &mut [Vec<u8>],
 ) -> Result<usize, ObjectError> {
     let shard_size = {
@@ -577,8 +597,8 @@ pub(super) fn encode_frames(
             .encode(block, &mut shards)
             .map_err(|e| ObjectError::Internal(format!("encode: {e}")))?
     };
-    for f in frames.iter_mut() {
-        let hash = bitrot_hash(&f[BITROT_HASH_LEN..BITROT_HASH_LEN + shard_size]);
+    for (f, key) in frames.iter_mut().zip(keys) {
+        let hash = key.hash(index, &f[BITROT_HASH_LEN..BITROT_HASH_LEN + shard_size]);
         f[..BITROT_HASH_LEN].copy_from_slice(&hash);
     }
     Ok(shard_size)
