@@ -2,7 +2,7 @@
 
 use minnow_net::http::{HttpConn, RequestHead};
 use minnow_net::s3::error::{S3Error, S3ErrorCode};
-use minnow_net::s3::router::check_object_key;
+use minnow_net::s3::router::{check_object_key, check_version_id};
 use minnow_net::s3::sigv4::AuthOk;
 use minnow_net::s3::xml::{
     self, BucketEntry, DeleteErrorEntry, DeleteResult, DeletedEntry, ListAllMyBucketsResult, Owner,
@@ -137,11 +137,16 @@ pub async fn delete_objects(
         errors: Vec::new(),
     };
     for object in request.objects {
-        let outcome = match check_object_key(&object.key) {
+        let checked = check_object_key(&object.key).and_then(|()| {
+            object
+                .version_id
+                .as_deref()
+                .map_or(Ok(()), check_version_id)
+        });
+        let outcome = match checked {
             Err(e) => Err(e),
-            Ok(()) if object.version_id.as_deref().is_some_and(|v| v != "null") => {
-                Err(S3Error::new(S3ErrorCode::NoSuchVersion))
-            }
+            // A version that does not exist is deleted already (S3 reports it as deleted).
+            Ok(()) if super::require_null_version(object.version_id.as_deref()).is_err() => Ok(()),
             Ok(()) => ctx
                 .cluster
                 .delete_object(bucket, &object.key)

@@ -103,9 +103,7 @@ async fn open_source(
     head: &RequestHead,
     source: &CopySource,
 ) -> Result<ObjectInfo, S3Error> {
-    if source.version_id.as_deref().is_some_and(|v| v != "null") {
-        return Err(S3Error::new(S3ErrorCode::NoSuchVersion));
-    }
+    super::require_null_version(source.version_id.as_deref())?;
     let info = ctx.cluster.head_object(&source.bucket, &source.key).await?;
     if check_conditions(head, &info, &COPY_CONDITIONS) != Precondition::Proceed {
         return Err(S3Error::new(S3ErrorCode::PreconditionFailed));

@@ -23,7 +23,7 @@ use std::time::SystemTime;
 use glommio::net::TcpStream;
 use minnow_net::http::{HttpConn, HttpError, RequestHead, ResponseHead};
 use minnow_net::s3::error::{S3Error, S3ErrorCode};
-use minnow_net::s3::router::{self, Endpoint};
+use minnow_net::s3::router::{self, Endpoint, NULL_VERSION_ID};
 use minnow_net::s3::sigv4::{self, AuthOk, Credentials};
 
 use crate::cluster::Cluster;
@@ -328,6 +328,15 @@ async fn read_small_body(
     Ok(out)
 }
 
+/// Until versioning exists an object's only version is the null version: any other id (already
+/// checked to be well-formed by the router) names a version that does not exist.
+pub(crate) fn require_null_version(version_id: Option<&str>) -> Result<(), S3Error> {
+    match version_id {
+        None | Some(NULL_VERSION_ID) => Ok(()),
+        Some(_) => Err(S3Error::new(S3ErrorCode::NoSuchVersion)),
+    }
+}
+
 async fn dispatch(
     ctx: &ServerCtx,
     conn: &mut HttpConn,
@@ -349,7 +358,14 @@ async fn dispatch(
         GetBucketLocation { bucket } => bucket::location(ctx, &bucket).await,
         GetBucketVersioning { bucket } => bucket::versioning(ctx, &bucket).await,
         GetBucketAcl { bucket } => bucket::acl(ctx, &bucket).await,
-        GetObjectAcl { bucket, key, .. } => bucket::object_acl(ctx, &bucket, &key).await,
+        GetObjectAcl {
+            bucket,
+            key,
+            version_id,
+        } => {
+            require_null_version(version_id.as_deref())?;
+            bucket::object_acl(ctx, &bucket, &key).await
+        }
         ListObjectsV1 { bucket, params } => list::list_objects(ctx, &bucket, params, false).await,
         ListObjectsV2 { bucket, params } => list::list_objects(ctx, &bucket, params, true).await,
         ListObjectVersions { bucket, params } => list::list_versions(ctx, &bucket, params).await,
@@ -364,16 +380,34 @@ async fn dispatch(
         GetObject {
             bucket,
             key,
+            version_id,
             part_number,
-            ..
-        } => get::get_object(ctx, conn, head, &bucket, &key, part_number, false).await,
+        } => {
+            require_null_version(version_id.as_deref())?;
+            get::get_object(ctx, conn, head, &bucket, &key, part_number, false).await
+        }
         HeadObject {
             bucket,
             key,
+            version_id,
             part_number,
-            ..
-        } => get::get_object(ctx, conn, head, &bucket, &key, part_number, true).await,
-        DeleteObject { bucket, key, .. } => put::delete_object(ctx, &bucket, &key).await,
+        } => {
+            require_null_version(version_id.as_deref())?;
+            get::get_object(ctx, conn, head, &bucket, &key, part_number, true).await
+        }
+        DeleteObject {
+            bucket,
+            key,
+            version_id,
+        } => match require_null_version(version_id.as_deref()) {
+            Ok(()) => put::delete_object(ctx, &bucket, &key).await,
+            // Deleting a version that does not exist succeeds and changes nothing (S3, MinIO);
+            // a missing bucket is still an error.
+            Err(_) => {
+                ctx.cluster.stat_bucket(&bucket).await?;
+                Ok(Reply::Full(Response::new(204)))
+            }
+        },
         CreateMultipartUpload { bucket, key } => multipart::create(ctx, head, &bucket, &key).await,
         UploadPart {
             bucket,

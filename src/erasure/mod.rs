@@ -298,7 +298,8 @@ pub fn key_from_dir(dir: &str) -> String {
     }
 }
 
-/// Name of the child directory that holds a "folder" object (key ending in '/').
+/// Name of the child directory that holds a "folder" object (key ending in '/'). No key may
+/// have it (or `xl.meta`) as a segment: `minnow_net::s3::router::RESERVED_KEY_SEGMENTS`.
 const DIR_OBJECT_MARKER: &str = "__XLDIR__";
 
 fn meta_path(key: &str) -> String {

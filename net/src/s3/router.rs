@@ -31,6 +31,11 @@ pub const MAX_KEY_BYTES: usize = 1024;
 /// Largest key segment (between '/'), in bytes: a segment is a file or directory name on the
 /// drive, and Linux file systems cap names at 255 bytes.
 pub const MAX_KEY_SEGMENT_BYTES: usize = 255;
+/// Names the drive layout gives a meaning inside object directories (`xl.meta`, the folder
+/// object's `__XLDIR__`): a key with such a segment would share a path with another key's
+/// metadata, so it is refused (InvalidObjectName, as MinIO refuses reserved names) rather than
+/// stored. minnow's object layer checks that its names are in this list.
+pub const RESERVED_KEY_SEGMENTS: [&str; 2] = ["xl.meta", "__XLDIR__"];
 /// Highest multipart part number (S3's limit).
 pub const MAX_PART_NUMBER: u32 = 10_000;
 /// Default and highest `max-keys` / `max-uploads` / `max-parts`.
@@ -898,14 +903,42 @@ fn parse_optional_part_number(query: &Query) -> Result<Option<u32>, S3Error> {
 }
 
 fn parse_version_id(query: &Query) -> Result<Option<String>, S3Error> {
-    match query.get("versionId") {
-        None => Ok(None),
-        Some("") => Err(S3Error::with_message(
+    query
+        .get("versionId")
+        .map(|id| check_version_id(id).map(|()| id.to_owned()))
+        .transpose()
+}
+
+/// The version id that names the null version (the only version until versioning exists).
+pub const NULL_VERSION_ID: &str = "null";
+
+/// A version id from a request (query, copy source, DeleteObjects entry) is `null` or one
+/// minnow could have issued: a UUID in canonical form, as MinIO's are. Anything else is 400
+/// InvalidArgument "Invalid version id specified" (AWS and MinIO), so an id never has to be
+/// looked up, let alone become part of a path.
+pub fn check_version_id(id: &str) -> Result<(), S3Error> {
+    if id.is_empty() {
+        return Err(S3Error::with_message(
             S3ErrorCode::InvalidArgument,
             "Version id cannot be the empty string.",
-        )),
-        Some(value) => Ok(Some(value.to_owned())),
+        ));
     }
+    if id == NULL_VERSION_ID || is_canonical_uuid(id) {
+        return Ok(());
+    }
+    Err(S3Error::with_message(
+        S3ErrorCode::InvalidArgument,
+        "Invalid version id specified",
+    ))
+}
+
+/// `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`, hex digits of either case.
+fn is_canonical_uuid(id: &str) -> bool {
+    id.len() == 36
+        && id.bytes().enumerate().all(|(i, b)| match i {
+            8 | 13 | 18 | 23 => b == b'-',
+            _ => b.is_ascii_hexdigit(),
+        })
 }
 
 /// The upload id becomes part of a path under the multipart area: refuse anything that could
@@ -967,16 +1000,7 @@ pub fn parse_copy_source(value: &str) -> Result<CopySource, S3Error> {
         None => None,
         Some(query) => {
             let query = Query::parse(query)?;
-            match query.get("versionId") {
-                None => None,
-                Some("") => {
-                    return Err(S3Error::with_message(
-                        S3ErrorCode::InvalidArgument,
-                        "Version id cannot be the empty string.",
-                    ))
-                }
-                Some(id) => Some(id.to_owned()),
-            }
+            parse_version_id(&query)?
         }
     };
     Ok(CopySource {
@@ -1014,7 +1038,8 @@ pub fn parse_copy_source_range(value: &str) -> Result<CopySourceRange, S3Error> 
 ///
 /// Rules: non-empty; at most [`MAX_KEY_BYTES`] (KeyTooLongError); no NUL; does not start with
 /// '/'; no `.` or `..` segment; no empty segment except one trailing '/' (`dir/` is a valid
-/// folder marker, `a//b` is not); each segment at most [`MAX_KEY_SEGMENT_BYTES`].
+/// folder marker, `a//b` is not); each segment at most [`MAX_KEY_SEGMENT_BYTES`]; no segment in
+/// [`RESERVED_KEY_SEGMENTS`].
 pub fn check_object_key(key: &str) -> Result<(), S3Error> {
     let invalid = |why: &str| {
         S3Error::with_message(
@@ -1039,6 +1064,11 @@ pub fn check_object_key(key: &str) -> Result<(), S3Error> {
         match segment {
             "" => return Err(invalid("contains an empty path segment ('//')")),
             "." | ".." => return Err(invalid("contains a '.' or '..' path segment")),
+            s if RESERVED_KEY_SEGMENTS.contains(&s) => {
+                return Err(invalid(&format!(
+                    "contains the reserved path segment '{s}'"
+                )))
+            }
             s if s.len() > MAX_KEY_SEGMENT_BYTES => {
                 return Err(S3Error::with_message(
                     S3ErrorCode::KeyTooLongError,
@@ -1370,6 +1400,10 @@ mod tests {
             ("PUT /bucket/a%2F%2Fb HTTP/1.1", InvalidObjectName),
             ("PUT /bucket/a%00b HTTP/1.1", InvalidObjectName),
             ("PUT /bucket/dir// HTTP/1.1", InvalidObjectName),
+            ("PUT /bucket/x/__XLDIR__ HTTP/1.1", InvalidObjectName),
+            ("GET /bucket/__XLDIR__/ HTTP/1.1", InvalidObjectName),
+            ("DELETE /bucket/a/xl.meta HTTP/1.1", InvalidObjectName),
+            ("HEAD /bucket/xl.meta/b HTTP/1.1", InvalidObjectName),
             ("GET /bucket/a%zz HTTP/1.1", InvalidURI),
             ("GET /bucket/a%2 HTTP/1.1", InvalidURI),
             ("GET /bucket/%C3%28 HTTP/1.1", InvalidURI),
@@ -1395,6 +1429,13 @@ mod tests {
             ("GET /bucket/k?partNumber=0 HTTP/1.1", InvalidArgument),
             ("HEAD /bucket/k?partNumber=abc HTTP/1.1", InvalidArgument),
             ("GET /bucket/k?versionId= HTTP/1.1", InvalidArgument),
+            ("GET /bucket/k?versionId=v1 HTTP/1.1", InvalidArgument),
+            ("HEAD /bucket/k?versionId=..%2F..%2Fformat.json HTTP/1.1", InvalidArgument),
+            ("DELETE /bucket/k?versionId=NULL HTTP/1.1", InvalidArgument),
+            ("GET /bucket/k?acl&versionId=%2F HTTP/1.1", InvalidArgument),
+            // One character short of a UUID, and one with a non-hex digit.
+            ("GET /bucket/k?versionId=0b1c2d3e-4f50-4617-8899-aabbccddeef HTTP/1.1", InvalidArgument),
+            ("GET /bucket/k?versionId=0b1c2d3e-4f50-4617-8899-aabbccddeefg HTTP/1.1", InvalidArgument),
         ];
         for (line, code) in table {
             assert_eq!(err(line), *code, "{line}");
@@ -1461,6 +1502,10 @@ mod tests {
         assert!(check_object_key("").is_err());
         assert!(check_object_key("/").is_err());
         assert!(check_object_key("a/").is_ok());
+        // Reserved segments only as whole segments.
+        assert!(check_object_key("a/xl.meta2").is_ok());
+        assert!(check_object_key("x__XLDIR__").is_ok());
+        assert!(check_object_key("a/XL.META").is_ok());
         assert!(check_object_key("a b/c d").is_ok());
         assert!(check_object_key("tab\tand\nnewline").is_ok());
     }
@@ -1647,11 +1692,11 @@ mod tests {
             }
         );
         assert_eq!(
-            ok("DELETE /bucket/k?versionId=v1 HTTP/1.1"),
+            ok("DELETE /bucket/k?versionId=0B1C2D3E-4F50-4617-8899-AABBCCDDEEFF HTTP/1.1"),
             Endpoint::DeleteObject {
                 bucket: s("bucket"),
                 key: s("k"),
-                version_id: Some(s("v1"))
+                version_id: Some(s("0B1C2D3E-4F50-4617-8899-AABBCCDDEEFF"))
             }
         );
     }
@@ -1673,8 +1718,12 @@ mod tests {
         assert_eq!(copy("/src/a/b.txt"), expect("src", "a/b.txt", None));
         assert_eq!(copy("src/a%20b%2Bc%3Fd"), expect("src", "a b+c?d", None));
         assert_eq!(
-            copy("/src/caf%C3%A9?versionId=3%2F4"),
-            expect("src", "caf\u{e9}", Some("3/4"))
+            copy("/src/caf%C3%A9?versionId=0b1c2d3e-4f50-4617-8899-aabbccddeeff"),
+            expect(
+                "src",
+                "caf\u{e9}",
+                Some("0b1c2d3e-4f50-4617-8899-aabbccddeeff")
+            )
         );
         assert_eq!(
             copy("src/k?versionId=null"),
@@ -1693,6 +1742,8 @@ mod tests {
             ("", InvalidArgument),
             ("src/a%zz", InvalidArgument),
             ("src/a?versionId=", InvalidArgument),
+            ("src/a?versionId=3%2F4", InvalidArgument),
+            ("src/a?versionId=..%2F..%2Fformat.json", InvalidArgument),
             ("Bad_Bucket/k", NoSuchBucket),
             ("src/a/../b", InvalidObjectName),
         ];
