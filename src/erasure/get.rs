@@ -245,7 +245,13 @@ impl ObjectReader<'_> {
                         last_excl,
                         block_len,
                     };
-                    frames.verify(&bytes, &keys, shard).map(|_| bytes)
+                    frames
+                        .verify(&bytes, &keys, shard)
+                        .map(|()| bytes)
+                        .map_err(|reason| DriveError::Corrupt {
+                            path: self.shard_path(slot, part.number).into(),
+                            reason,
+                        })
                 }) {
                     Ok(bytes) => {
                         shards[shard] = Some(bytes);
@@ -289,19 +295,26 @@ impl ObjectReader<'_> {
                 });
         }
         let drive = self.set.drives[slot].as_ref().ok_or(DriveError::Offline)?;
-        let data_dir = version
-            .data_dir
-            .as_deref()
-            .ok_or_else(|| DriveError::Corrupt {
+        if version.data_dir.is_none() {
+            return Err(DriveError::Corrupt {
                 path: meta_path(&self.info.key).into(),
                 reason: "no data directory and no inline data".into(),
-            })?;
-        let path = format!(
-            "{}/{data_dir}/part.{}",
-            object_dir(&self.info.key),
-            part.number
-        );
+            });
+        }
+        let path = self.shard_path(slot, part.number);
         drive.read_file(&self.bucket, &path, start, len).await
+    }
+
+    /// Where the drive in `slot` keeps its shard of `part`, inside the bucket: the part file, or
+    /// the `xl.meta` of an inline object.
+    fn shard_path(&self, slot: usize, part: u32) -> String {
+        let data_dir = self.versions[slot]
+            .as_ref()
+            .and_then(|v| v.data_dir.as_deref());
+        match data_dir {
+            Some(data_dir) => format!("{}/{data_dir}/part.{part}", object_dir(&self.info.key)),
+            None => meta_path(&self.info.key),
+        }
     }
 }
 
@@ -316,30 +329,25 @@ struct Frames<'a> {
 impl Frames<'_> {
     /// Check every frame in `bytes` against the key of shard `shard` (`keys` holds every shard's
     /// key). A frame that verifies under another shard's key is named as misplaced: a shard file
-    /// moved to the wrong drive or slot, not decay.
-    fn verify(&self, bytes: &[u8], keys: &[FrameKey], shard: usize) -> Result<(), DriveError> {
+    /// moved to the wrong drive or slot, not decay. The error is the reason.
+    fn verify(&self, bytes: &[u8], keys: &[FrameKey], shard: usize) -> Result<(), String> {
         let mut rel = 0usize;
         for b in self.first..self.last_excl {
             let shard_size = self.layout.shard_size((self.block_len)(b));
             let frame = bytes
                 .get(rel..rel + BITROT_HASH_LEN + shard_size)
-                .ok_or_else(|| DriveError::Corrupt {
-                    path: Default::default(),
-                    reason: format!("shard short at block {b}"),
-                })?;
+                .ok_or_else(|| format!("shard short at block {b}"))?;
             let (hash, data) = frame.split_at(BITROT_HASH_LEN);
             if keys[shard].verify(b, hash, data).is_err() {
-                let reason = match keys.iter().position(|k| k.verify(b, hash, data).is_ok()) {
-                    Some(actual) => format!(
-                        "misplaced shard: block {b} belongs to shard {actual}, this drive's \
-                         xl.meta says shard {shard}"
-                    ),
-                    None => format!("bitrot hash mismatch in block {b}"),
-                };
-                return Err(DriveError::Corrupt {
-                    path: Default::default(),
-                    reason,
-                });
+                return Err(
+                    match keys.iter().position(|k| k.verify(b, hash, data).is_ok()) {
+                        Some(actual) => format!(
+                            "misplaced shard: block {b} belongs to shard {actual}, this drive's \
+                             xl.meta says shard {shard}"
+                        ),
+                        None => format!("bitrot hash mismatch in block {b}"),
+                    },
+                );
             }
             rel += BITROT_HASH_LEN + shard_size;
         }
@@ -391,7 +399,7 @@ mod tests {
             last_excl: 2,
             block_len: &|_| 1024,
         };
-        frames.verify(bytes, keys, shard).map_err(|e| e.to_string())
+        frames.verify(bytes, keys, shard)
     }
 
     #[test]
