@@ -146,6 +146,14 @@ def expect_unchanged(s3, bucket, data):
     assert listed(s3, bucket) == ["obj"]
 
 
+def part_copy(s3, bucket, version):
+    upload = s3.create_multipart_upload(Bucket=bucket, Key="mp")["UploadId"]
+    try:
+        s3.upload_part_copy(Bucket=bucket, Key="mp", UploadId=upload, PartNumber=1, CopySource={"Bucket": bucket, "Key": "obj", "VersionId": version})
+    finally:
+        s3.abort_multipart_upload(Bucket=bucket, Key="mp", UploadId=upload)
+
+
 @pytest.mark.parametrize("version", MALFORMED_IDS)
 def test_malformed_version_id(server, s3, bucket, stored, version):
     for call in (
@@ -153,6 +161,7 @@ def test_malformed_version_id(server, s3, bucket, stored, version):
         lambda: s3.delete_object(Bucket=bucket, Key="obj", VersionId=version),
         lambda: s3.get_object_acl(Bucket=bucket, Key="obj", VersionId=version),
         lambda: s3.copy_object(Bucket=bucket, Key="copy", CopySource={"Bucket": bucket, "Key": "obj", "VersionId": version}),
+        lambda: part_copy(s3, bucket, version),
     ):
         with pytest.raises(ClientError) as e:
             call()
@@ -171,6 +180,7 @@ def test_unknown_version_id(s3, bucket, stored):
         lambda: s3.get_object(Bucket=bucket, Key="obj", VersionId=UNKNOWN_ID),
         lambda: s3.get_object_acl(Bucket=bucket, Key="obj", VersionId=UNKNOWN_ID),
         lambda: s3.copy_object(Bucket=bucket, Key="copy", CopySource={"Bucket": bucket, "Key": "obj", "VersionId": UNKNOWN_ID}),
+        lambda: part_copy(s3, bucket, UNKNOWN_ID),
     ):
         with pytest.raises(ClientError) as e:
             call()
