@@ -611,3 +611,15 @@ fn listing_and_deletes() {
         ));
     });
 }
+
+#[test]
+fn layout_names_are_reserved_key_segments() {
+    // A key with one of these as a segment would share a path with another key's xl.meta: the
+    // router refuses such keys, so every name the layout gives meaning to must be on its list.
+    use minnow_net::s3::router::RESERVED_KEY_SEGMENTS;
+    for name in [DIR_OBJECT_MARKER, xl_meta::FILE_NAME] {
+        assert!(RESERVED_KEY_SEGMENTS.contains(&name), "{name} not reserved");
+    }
+    assert_eq!(object_dir("x/"), "x/__XLDIR__");
+    assert_eq!(key_from_dir(&object_dir("x/")), "x/");
+}
