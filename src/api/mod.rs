@@ -15,6 +15,7 @@ mod headers;
 mod list;
 mod multipart;
 mod put;
+mod unsupported;
 
 use std::rc::Rc;
 use std::sync::Arc;
@@ -354,6 +355,7 @@ async fn dispatch(
         _ => {}
     }
     let auth = authenticate(ctx, head, &endpoint)?;
+    unsupported::check(head, &endpoint)?;
     match endpoint {
         ListBuckets { .. } => bucket::list_buckets(ctx).await,
         CreateBucket { bucket } => bucket::create_bucket(ctx, conn, head, &auth, &bucket).await,
