@@ -644,3 +644,27 @@ def test_bad_region_setting_refused(start_server):
     srv.expect_exit = True
     assert srv.wait_exit() != 0
     assert "MINNOW_REGION" in srv.last_run_output()
+
+
+def test_sigv2_covers_every_amz_header(server, s3, bucket):
+    """SigV2 puts every x-amz-* header in its string to sign: boto3's SigV2 client stores
+    metadata and storage class, and a header added after signing breaks the signature."""
+    from botocore.auth import HmacV1Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    v2 = server.client(signature_version="s3")
+    v2.put_object(Bucket=bucket, Key="v2-meta", Body=b"v2", Metadata={"a": "1"}, StorageClass="REDUCED_REDUNDANCY")
+    head = s3.head_object(Bucket=bucket, Key="v2-meta")
+    assert head["Metadata"] == {"a": "1"} and head["StorageClass"] == "REDUCED_REDUNDANCY"
+
+    target = f"/{bucket}/v2-added"
+    req = AWSRequest(method="PUT", url=f"http://{server.address}{target}", headers={"Content-Length": "2"}, data=b"v2")
+    HmacV1Auth(Credentials(server.access_key, server.secret_key)).add_auth(req)
+    headers = {**dict(req.headers.items()), "Host": server.address}
+    resp = http_request(server, "PUT", target, {**headers, "x-amz-meta-added": "mallory"}, b"v2")
+    assert resp.status == 403 and resp.error_code == "SignatureDoesNotMatch", s3_error(resp)
+    assert_absent(s3, bucket, "v2-added")
+    resp = http_request(server, "PUT", target, headers, b"v2")
+    assert resp.status == 200, s3_error(resp)
+    assert s3.head_object(Bucket=bucket, Key="v2-added")["Metadata"] == {}

@@ -150,7 +150,8 @@ def test_acls_other_than_private_refused(server, s3, bucket):
         with pytest.raises(ClientError) as e:
             s3.put_object(Bucket=bucket, Key="acl", Body=b"x", ACL=acl)
         assert err(e) == (400, "AccessControlListNotSupported"), acl
-    resp = signed_request(server, "PUT", f"/{bucket}/acl", {"x-amz-grant-read": 'uri="http://acs.amazonaws.com/groups/global/AllUsers"'}, b"x")
+    everyone = 'uri="http://acs.amazonaws.com/groups/global/AllUsers"'
+    resp = signed_request(server, "PUT", f"/{bucket}/acl", {"x-amz-grant-read": everyone}, b"x")
     assert_refused(resp, (400, "AccessControlListNotSupported"))
     assert_absent(s3, bucket, "acl")
     name = unique_bucket("acl")
