@@ -176,6 +176,24 @@ def test_conditional_put_refused(server, s3, bucket, header):
     assert s3.get_object(Bucket=bucket, Key="cond")["Body"].read() == b"original"
 
 
+def test_conditional_complete_multipart_refused(server, s3, bucket):
+    upload = s3.create_multipart_upload(Bucket=bucket, Key="cond-mpu")["UploadId"]
+    etag = s3.upload_part(Bucket=bucket, Key="cond-mpu", UploadId=upload, PartNumber=1, Body=b"part")["ETag"]
+    body = (
+        "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber>"
+        f"<ETag>{etag}</ETag></Part></CompleteMultipartUpload>"
+    ).encode()
+    resp = signed_request(server, "POST", f"/{bucket}/cond-mpu?uploadId={upload}", {"If-None-Match": "*"}, body)
+    assert_refused(resp, NOT_IMPLEMENTED)
+    assert_absent(s3, bucket, "cond-mpu")
+    # The upload is untouched and completes without the condition.
+    s3.complete_multipart_upload(
+        Bucket=bucket, Key="cond-mpu", UploadId=upload,
+        MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": etag}]},
+    )
+    assert s3.get_object(Bucket=bucket, Key="cond-mpu")["Body"].read() == b"part"
+
+
 def test_feature_configuration_apis(s3, bucket):
     """The configuration APIs of the refused features: writes NotImplemented, reads S3's
     answer for a bucket without the configuration."""

@@ -219,7 +219,17 @@ mod tests {
         // Conditional writes on PUT; on a GET the same headers are ordinary conditions.
         assert_eq!(answer(&put(), "if-none-match", "*"), Some(NotImplemented));
         assert_eq!(answer(&put(), "if-match", "\"e\""), Some(NotImplemented));
+        let complete = Endpoint::CompleteMultipartUpload {
+            bucket: "b".into(),
+            key: "k".into(),
+            upload_id: "u".into(),
+        };
+        assert_eq!(
+            answer(&complete, "if-none-match", "*"),
+            Some(NotImplemented)
+        );
         assert_eq!(answer(&get, "if-none-match", "*"), None);
+        assert_eq!(answer(&copy, "if-match", "\"e\""), None);
         // SSE-C on reads; the other families do not apply to them.
         assert_eq!(
             answer(&get, "x-amz-server-side-encryption-customer-key-md5", "x"),
