@@ -66,6 +66,31 @@ pub struct ServerConfig {
     pub domain: Option<String>,
     /// Parity per storage class.
     pub storage: StorageClasses,
+    /// The region this server is in: signatures must be scoped to it, and buckets report it.
+    pub region: String,
+}
+
+/// The region when none is configured (the one clients pick when they have no other).
+pub const DEFAULT_REGION: &str = minnow_net::s3::sigv4::DEFAULT_REGION;
+
+/// The server region: `MINNOW_REGION` (or `MINIO_REGION`), else [`DEFAULT_REGION`]. It appears
+/// in credential scopes, headers and XML, so it is limited to letters, digits, `-` and `_`.
+pub fn region(value: Option<String>) -> Result<String, ConfigError> {
+    let Some(value) = value else {
+        return Ok(DEFAULT_REGION.to_string());
+    };
+    let valid = value.len() <= 64
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if !valid {
+        return Err(ConfigError::BadValue {
+            var: "MINNOW_REGION",
+            value,
+            reason: "a region name is letters, digits, '-' and '_' (e.g. us-east-1)".into(),
+        });
+    }
+    Ok(value)
 }
 
 /// Read a variable by its minnow name, falling back to its MinIO name.
@@ -192,6 +217,16 @@ mod tests {
         ];
         for (size, parity) in cases {
             assert_eq!(default_standard_parity(size), parity, "set size {size}");
+        }
+    }
+
+    #[test]
+    fn region_setting() {
+        assert_eq!(region(None).unwrap(), "us-east-1");
+        assert_eq!(region(Some("eu-central-1".into())).unwrap(), "eu-central-1");
+        assert_eq!(region(Some("my_site-2".into())).unwrap(), "my_site-2");
+        for bad in ["eu west", "a/b", "<x>", &"x".repeat(65)] {
+            assert!(region(Some(bad.to_string())).is_err(), "{bad}");
         }
     }
 

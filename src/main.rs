@@ -91,6 +91,7 @@ fn server_config(args: ServerArgs) -> Result<ServerConfig, String> {
         credential_source,
         domain: config::env_var("MINNOW_DOMAIN"),
         storage,
+        region: config::region(config::env_var("MINNOW_REGION")).map_err(|e| e.to_string())?,
     })
 }
 

@@ -103,6 +103,7 @@ fn print_banner(config: &ServerConfig, deployment: &Deployment, address: SocketA
     };
     println!("minnow {}", env!("CARGO_PKG_VERSION"));
     println!("API: http://{host}");
+    println!("Region: {}", config.region);
     println!("Deployment: {}", deployment.id_text);
     println!(
         "Drives: {} ({online} online), {set_count} set(s) of {n}, cores: {}",

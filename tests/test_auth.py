@@ -442,3 +442,229 @@ def test_empty_body_hash(server, s3, bucket):
     resp = signed_request(server, "PUT", f"/{bucket}/empty", body=b"", payload_hash=EMPTY_SHA256)
     assert resp.status == 200, s3_error(resp)
     assert s3.get_object(Bucket=bucket, Key="empty")["Body"].read() == b""
+
+
+# ---- every x-amz-* header signed, host signed, the server's region -------------------
+
+
+def hand_sign(server, method, target, headers, *, signed_names, region=REGION, presign=False, expires=300):
+    """SigV4 built by hand so a test can choose what is signed (botocore always signs host
+    and every x-amz-* header). `headers` are sent; only `signed_names` (lower-case) enter the
+    signature. Plain ASCII paths without escapes only. Returns (target, headers) to send."""
+    import hmac as _hmac
+
+    now = utcnow()
+    amz_date = now.strftime("%Y%m%dT%H%M%SZ")
+    date = amz_date[:8]
+    scope = f"{date}/{region}/s3/aws4_request"
+    path, _, query = target.partition("?")
+    sent = {"Host": server.address, **headers}
+    lower = {k.lower(): v.strip() for k, v in sent.items()}
+    if not presign:
+        lower["x-amz-date"] = sent["x-amz-date"] = amz_date
+        lower["x-amz-content-sha256"] = sent["x-amz-content-sha256"] = "UNSIGNED-PAYLOAD"
+    names = sorted(set(signed_names) | ({"x-amz-date", "x-amz-content-sha256"} if not presign else set()))
+    params = urllib.parse.parse_qsl(query, keep_blank_values=True)
+    if presign:
+        params += [
+            ("X-Amz-Algorithm", "AWS4-HMAC-SHA256"),
+            ("X-Amz-Credential", f"{server.access_key}/{scope}"),
+            ("X-Amz-Date", amz_date),
+            ("X-Amz-Expires", str(expires)),
+            ("X-Amz-SignedHeaders", ";".join(names)),
+        ]
+    enc = lambda s: urllib.parse.quote(s, safe="-_.~")
+    canonical_query = "&".join(f"{enc(k)}={enc(v)}" for k, v in sorted(params))
+    canonical = "\n".join(
+        [
+            method,
+            path,
+            canonical_query,
+            "".join(f"{n}:{lower[n]}\n" for n in names),
+            ";".join(names),
+            "UNSIGNED-PAYLOAD",
+        ]
+    )
+    sts = "\n".join(["AWS4-HMAC-SHA256", amz_date, scope, hashlib.sha256(canonical.encode()).hexdigest()])
+    sig = _hmac.new(signing_key(server.secret_key, date, region), sts.encode(), hashlib.sha256).hexdigest()
+    if presign:
+        return f"{path}?{canonical_query}&X-Amz-Signature={sig}", sent
+    sent["Authorization"] = (
+        f"AWS4-HMAC-SHA256 Credential={server.access_key}/{scope}, "
+        f"SignedHeaders={';'.join(names)}, Signature={sig}"
+    )
+    return target, sent
+
+
+def assert_unsigned_refused(resp, *names):
+    assert resp.status == 403 and resp.error_code == "AccessDenied", s3_error(resp)
+    root = resp.xml()
+    assert root.findtext("Message") == "There were headers present in the request which were not signed"
+    listed = {n.strip() for n in (root.findtext("HeadersNotSigned") or "").split(",")}
+    assert set(names) <= listed, root.findtext("HeadersNotSigned")
+
+
+def presigned_put_target(s3, bucket, key):
+    url = s3.generate_presigned_url("put_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=300)
+    parts = urllib.parse.urlsplit(url)
+    assert "X-Amz-SignedHeaders=host&" in parts.query or parts.query.endswith("X-Amz-SignedHeaders=host")
+    return f"{parts.path}?{parts.query}"
+
+
+def test_presigned_put_with_unsigned_copy_source_refused(server, s3, bucket):
+    """A URL signed for host only cannot be turned into a copy of a private object."""
+    s3.create_bucket(Bucket=f"{bucket}-private")
+    try:
+        s3.put_object(Bucket=f"{bucket}-private", Key="secret.txt", Body=b"top secret")
+        target = presigned_put_target(s3, bucket, "upload")
+        headers = {
+            "Host": server.address,
+            "x-amz-copy-source": f"{bucket}-private/secret.txt",
+            "Content-Length": "0",
+        }
+        resp = http_request(server, "PUT", target, headers)
+        assert_unsigned_refused(resp, "x-amz-copy-source")
+        assert b"top secret" not in resp.body
+        assert_absent(s3, bucket, "upload")
+        assert_nothing_on_disk(server, bucket, "upload")
+        got = s3.get_object(Bucket=f"{bucket}-private", Key="secret.txt")
+        assert got["Body"].read() == b"top secret"
+    finally:
+        s3.delete_object(Bucket=f"{bucket}-private", Key="secret.txt")
+        s3.delete_bucket(Bucket=f"{bucket}-private")
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [{"x-amz-meta-owner": "mallory"}, {"x-amz-storage-class": "REDUCED_REDUNDANCY"}],
+    ids=["meta", "storage-class"],
+)
+def test_presigned_put_with_unsigned_amz_header_refused(server, s3, bucket, extra):
+    target = presigned_put_target(s3, bucket, "pre-extra")
+    data = os.urandom(1000)
+    headers = {"Host": server.address, "Content-Length": str(len(data)), **extra}
+    resp = http_request(server, "PUT", target, headers, data)
+    assert_unsigned_refused(resp, *extra)
+    assert_absent(s3, bucket, "pre-extra")
+    # The same URL without the extra header still works: only the added header was refused.
+    resp = http_request(server, "PUT", target, {"Host": server.address, "Content-Length": str(len(data))}, data)
+    assert resp.status == 200, s3_error(resp)
+    head = s3.head_object(Bucket=bucket, Key="pre-extra")
+    assert head["Metadata"] == {} and "StorageClass" not in head
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [{"x-amz-meta-owner": "mallory"}, {"x-amz-storage-class": "REDUCED_REDUNDANCY"}],
+    ids=["meta", "storage-class"],
+)
+def test_header_signed_put_with_unsigned_amz_header_refused(server, s3, bucket, extra):
+    body = os.urandom(1000)
+    headers = sign_v4("PUT", server.address, f"/{bucket}/hdr-extra", {}, body)
+    headers.update(extra)
+    headers["Content-Length"] = str(len(body))
+    resp = http_request(server, "PUT", f"/{bucket}/hdr-extra", headers, body)
+    assert_unsigned_refused(resp, *extra)
+    assert_absent(s3, bucket, "hdr-extra")
+    assert_nothing_on_disk(server, bucket, "hdr-extra")
+
+
+@pytest.mark.parametrize("presign", [False, True], ids=["header", "presigned"])
+def test_host_not_signed_refused(server, s3, bucket, presign):
+    s3.put_object(Bucket=bucket, Key="hostless", Body=b"x")
+    # Control: the hand signer works when host is signed.
+    target, headers = hand_sign(server, "GET", f"/{bucket}/hostless", {}, signed_names=["host"], presign=presign)
+    resp = http_request(server, "GET", target, headers)
+    assert resp.status == 200 and resp.body == b"x", s3_error(resp)
+    names = [] if presign else ["x-amz-date"]
+    extra = {"x-amz-meta-a": "1"} if presign else {}
+    target, headers = hand_sign(
+        server, "GET", f"/{bucket}/hostless", extra, signed_names=names + list(extra), presign=presign
+    )
+    resp = http_request(server, "GET", target, headers)
+    assert_unsigned_refused(resp, "host")
+
+
+@pytest.mark.parametrize("presign", [False, True], ids=["header", "presigned"])
+def test_wrong_region_refused(server, s3, bucket, presign):
+    s3.put_object(Bucket=bucket, Key="regional", Body=b"r")
+    target, headers = hand_sign(
+        server, "GET", f"/{bucket}/regional", {}, signed_names=["host"], presign=presign, region="eu-west-1"
+    )
+    resp = http_request(server, "GET", target, headers)
+    code = "AuthorizationQueryParametersError" if presign else "AuthorizationHeaderMalformed"
+    assert resp.status == 400 and resp.error_code == code, s3_error(resp)
+    root = resp.xml()
+    assert "'eu-west-1' is wrong; expecting 'us-east-1'" in root.findtext("Message"), root.findtext("Message")
+    assert root.findtext("Region") == "us-east-1"
+    # A write signed for another region stores nothing.
+    target, headers = hand_sign(
+        server, "PUT", f"/{bucket}/regional-put", {"Content-Length": "3"}, signed_names=["host"],
+        presign=presign, region="eu-west-1",
+    )
+    resp = http_request(server, "PUT", target, headers, b"abc")
+    assert resp.status == 400 and resp.error_code == code, s3_error(resp)
+    assert_absent(s3, bucket, "regional-put")
+
+
+def test_server_region_setting(start_server):
+    """MINNOW_REGION (or MINIO_REGION) sets the region signatures must name and buckets report."""
+    srv = start_server(env={"MINIO_REGION": "eu-west-1"})
+    assert "Region: eu-west-1" in srv.last_run_output()
+    import boto3
+    from botocore.config import Config
+
+    regional = boto3.session.Session().client(
+        "s3",
+        endpoint_url=srv.endpoint,
+        aws_access_key_id=srv.access_key,
+        aws_secret_access_key=srv.secret_key,
+        region_name="eu-west-1",
+        config=Config(signature_version="s3v4", s3={"addressing_style": "path"}, retries={"total_max_attempts": 1}),
+    )
+    regional.create_bucket(Bucket="euro", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    regional.put_object(Bucket="euro", Key="k", Body=b"v")
+    assert regional.get_object(Bucket="euro", Key="k")["Body"].read() == b"v"
+    assert regional.get_bucket_location(Bucket="euro")["LocationConstraint"] == "eu-west-1"
+    head = regional.head_bucket(Bucket="euro")
+    assert head["ResponseMetadata"]["HTTPHeaders"]["x-amz-bucket-region"] == "eu-west-1"
+    with pytest.raises(ClientError) as e:
+        regional.create_bucket(Bucket="elsewhere", CreateBucketConfiguration={"LocationConstraint": "ap-south-1"})
+    assert err(e) == (400, "IllegalLocationConstraintException")
+    with pytest.raises(ClientError):
+        regional.head_bucket(Bucket="elsewhere")
+    # A request signed for us-east-1 (the harness default) is refused and told the region.
+    resp = signed_request(srv, "GET", "/euro/k")
+    assert resp.status == 400 and resp.error_code == "AuthorizationHeaderMalformed", s3_error(resp)
+    assert resp.xml().findtext("Region") == "eu-west-1"
+
+
+def test_bad_region_setting_refused(start_server):
+    srv = start_server(env={"MINNOW_REGION": "eu west/1"}, wait=False)
+    srv.expect_exit = True
+    assert srv.wait_exit() != 0
+    assert "MINNOW_REGION" in srv.last_run_output()
+
+
+def test_sigv2_covers_every_amz_header(server, s3, bucket):
+    """SigV2 puts every x-amz-* header in its string to sign: boto3's SigV2 client stores
+    metadata and storage class, and a header added after signing breaks the signature."""
+    from botocore.auth import HmacV1Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    v2 = server.client(signature_version="s3")
+    v2.put_object(Bucket=bucket, Key="v2-meta", Body=b"v2", Metadata={"a": "1"}, StorageClass="REDUCED_REDUNDANCY")
+    head = s3.head_object(Bucket=bucket, Key="v2-meta")
+    assert head["Metadata"] == {"a": "1"} and head["StorageClass"] == "REDUCED_REDUNDANCY"
+
+    target = f"/{bucket}/v2-added"
+    req = AWSRequest(method="PUT", url=f"http://{server.address}{target}", headers={"Content-Length": "2"}, data=b"v2")
+    HmacV1Auth(Credentials(server.access_key, server.secret_key)).add_auth(req)
+    headers = {**dict(req.headers.items()), "Host": server.address}
+    resp = http_request(server, "PUT", target, {**headers, "x-amz-meta-added": "mallory"}, b"v2")
+    assert resp.status == 403 and resp.error_code == "SignatureDoesNotMatch", s3_error(resp)
+    assert_absent(s3, bucket, "v2-added")
+    resp = http_request(server, "PUT", target, headers, b"v2")
+    assert resp.status == 200, s3_error(resp)
+    assert s3.head_object(Bucket=bucket, Key="v2-added")["Metadata"] == {}

@@ -10,9 +10,6 @@ use minnow_net::s3::xml::{
 
 use super::{read_small_body, Reply, Response, ServerCtx};
 
-/// The region minnow reports.
-pub const REGION: &str = "us-east-1";
-
 /// The owner of every bucket: the root user.
 pub fn owner(ctx: &ServerCtx) -> Owner {
     Owner {
@@ -40,8 +37,8 @@ pub async fn list_buckets(ctx: &ServerCtx) -> Result<Reply, S3Error> {
     Ok(Reply::Full(Response::xml(xml)))
 }
 
-/// CreateBucket (an optional CreateBucketConfiguration body names a region; any is accepted,
-/// minnow is region-agnostic).
+/// CreateBucket. An optional CreateBucketConfiguration body may name the server's region and
+/// no other: the bucket could not be where the client asked.
 pub async fn create_bucket(
     ctx: &ServerCtx,
     conn: &mut HttpConn,
@@ -50,8 +47,17 @@ pub async fn create_bucket(
     bucket: &str,
 ) -> Result<Reply, S3Error> {
     let body = read_small_body(conn, head, auth).await?;
-    if !body.is_empty() {
-        xml::parse_create_bucket_configuration(&body)?;
+    if let Some(location) = xml::parse_create_bucket_configuration(&body)? {
+        if location != ctx.config.region {
+            return Err(S3Error::with_message(
+                S3ErrorCode::IllegalLocationConstraint,
+                format!(
+                    "The {location} location constraint is incompatible for the region \
+                     specific endpoint this request was sent to ({}).",
+                    ctx.config.region
+                ),
+            ));
+        }
     }
     if !ctx.cluster.make_bucket(bucket).await? {
         return Err(S3Error::new(S3ErrorCode::BucketAlreadyOwnedByYou));
@@ -65,7 +71,7 @@ pub async fn create_bucket(
 pub async fn head_bucket(ctx: &ServerCtx, bucket: &str) -> Result<Reply, S3Error> {
     ctx.cluster.stat_bucket(bucket).await?;
     Ok(Reply::Full(
-        Response::new(200).header("x-amz-bucket-region", REGION),
+        Response::new(200).header("x-amz-bucket-region", ctx.config.region.clone()),
     ))
 }
 
@@ -75,11 +81,11 @@ pub async fn delete_bucket(ctx: &ServerCtx, bucket: &str) -> Result<Reply, S3Err
     Ok(Reply::Full(Response::new(204)))
 }
 
-/// GetBucketLocation: the empty constraint means us-east-1.
+/// GetBucketLocation: the server's region (us-east-1 is the empty constraint).
 pub async fn location(ctx: &ServerCtx, bucket: &str) -> Result<Reply, S3Error> {
     ctx.cluster.stat_bucket(bucket).await?;
     Ok(Reply::Full(Response::xml(xml::location_constraint_xml(
-        REGION,
+        &ctx.config.region,
     ))))
 }
 

@@ -15,6 +15,7 @@ mod headers;
 mod list;
 mod multipart;
 mod put;
+mod unsupported;
 
 use std::rc::Rc;
 use std::sync::Arc;
@@ -285,7 +286,9 @@ async fn write_error_closing(
 }
 
 /// Authenticate once per request. SigV2 signs the bucket name explicitly, so a virtual-hosted
-/// request (bucket in the Host header) says which bucket it addressed.
+/// request (bucket in the Host header) says which bucket it addressed. A client that signs for
+/// another region or leaves headers unsigned is misconfigured (or someone added headers to a
+/// presigned URL): the operator gets one line saying which.
 fn authenticate(
     ctx: &ServerCtx,
     head: &RequestHead,
@@ -296,7 +299,18 @@ fn authenticate(
         let host = head.header("host")?.split(':').next()?.to_ascii_lowercase();
         (host == format!("{bucket}.{domain}")).then_some(bucket)
     });
-    sigv4::authenticate_with_bucket(head, &ctx.credentials, SystemTime::now(), virtual_bucket)
+    sigv4::authenticate_with_bucket(
+        head,
+        &ctx.credentials,
+        &ctx.config.region,
+        SystemTime::now(),
+        virtual_bucket,
+    )
+    .inspect_err(|e| {
+        if e.detail("HeadersNotSigned").is_some() || e.detail("Region").is_some() {
+            tracing::warn!(method = %head.method, path = %head.path, error = %e, "request refused");
+        }
+    })
 }
 
 /// Read a small request body (XML) whole, bounded.
@@ -350,6 +364,7 @@ async fn dispatch(
         _ => {}
     }
     let auth = authenticate(ctx, head, &endpoint)?;
+    unsupported::check(head, &endpoint)?;
     match endpoint {
         ListBuckets { .. } => bucket::list_buckets(ctx).await,
         CreateBucket { bucket } => bucket::create_bucket(ctx, conn, head, &auth, &bucket).await,

@@ -50,6 +50,10 @@ macro_rules! s3_error_codes {
 s3_error_codes! {
     /// Authenticated but not allowed, or no credentials where they are required.
     AccessDenied => ("AccessDenied", 403, "Access Denied."),
+    /// An ACL other than the owner's own: minnow buckets behave as S3's "bucket owner
+    /// enforced" ones, where ACLs are disabled.
+    AccessControlListNotSupported => ("AccessControlListNotSupported", 400,
+        "The bucket does not allow ACLs."),
     /// The Authorization header cannot be parsed (SigV4 or SigV2).
     AuthorizationHeaderMalformed => ("AuthorizationHeaderMalformed", 400,
         "The authorization header that you provided is not valid."),
@@ -214,6 +218,8 @@ pub struct S3Error {
     pub message: Option<String>,
     /// The request path the error concerns (`/bucket/key`), "" when unknown.
     pub resource: String,
+    /// Extra elements S3 adds for some errors (`HeadersNotSigned`, `Region`), in order.
+    pub details: Vec<(&'static str, String)>,
 }
 
 impl S3Error {
@@ -223,6 +229,7 @@ impl S3Error {
             code,
             message: None,
             resource: String::new(),
+            details: Vec::new(),
         }
     }
 
@@ -232,6 +239,7 @@ impl S3Error {
             code,
             message: Some(message.into()),
             resource: String::new(),
+            details: Vec::new(),
         }
     }
 
@@ -239,6 +247,20 @@ impl S3Error {
     pub fn with_resource(mut self, resource: impl Into<String>) -> Self {
         self.resource = resource.into();
         self
+    }
+
+    /// Adds an extra element `<name>value</name>` to the error document.
+    pub fn with_detail(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.details.push((name, value.into()));
+        self
+    }
+
+    /// The value of an extra element, if set.
+    pub fn detail(&self, name: &str) -> Option<&str> {
+        self.details
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// The message to send: the specific one, else the code's default.
@@ -260,14 +282,20 @@ impl S3Error {
     }
 
     /// The response body:
-    /// `<Error><Code/><Message/><Resource/><RequestId/><HostId/></Error>`, XML-escaped.
+    /// `<Error><Code/><Message/>[details]<Resource/><RequestId/><HostId/></Error>`, XML-escaped.
     pub fn to_xml(&self, request_id: &str, host_id: &str) -> String {
         let mut out = String::with_capacity(256);
         out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>");
         escape_into(&mut out, self.code.code());
         out.push_str("</Code><Message>");
         escape_into(&mut out, self.message());
-        out.push_str("</Message><Resource>");
+        out.push_str("</Message>");
+        for (name, value) in &self.details {
+            out.push_str(&format!("<{name}>"));
+            escape_into(&mut out, value);
+            out.push_str(&format!("</{name}>"));
+        }
+        out.push_str("<Resource>");
         escape_into(&mut out, &self.resource);
         out.push_str("</Resource><RequestId>");
         escape_into(&mut out, request_id);
@@ -293,6 +321,9 @@ impl fmt::Display for S3Error {
             self.code.status(),
             self.message()
         )?;
+        for (name, value) in &self.details {
+            write!(f, " {name}={value}")?;
+        }
         if !self.resource.is_empty() {
             write!(f, " [{}]", self.resource)?;
         }
@@ -372,5 +403,14 @@ mod tests {
         );
         assert!(xml.contains("<Resource></Resource>"), "{xml}");
         assert_eq!(err.to_string(), "InvalidArgument (400): max-keys \"x\" 'y'");
+
+        let err =
+            S3Error::new(S3ErrorCode::AccessDenied).with_detail("HeadersNotSigned", "x-amz-a&b");
+        assert_eq!(err.detail("HeadersNotSigned"), Some("x-amz-a&b"));
+        let xml = err.to_xml("r", "");
+        assert!(
+            xml.contains("</Message><HeadersNotSigned>x-amz-a&amp;b</HeadersNotSigned><Resource>"),
+            "{xml}"
+        );
     }
 }

@@ -491,7 +491,8 @@ mod tests {
             headers.extend_from_slice(extra);
             let head = make_head(method, target, &headers);
             let ok =
-                authenticate_with_bucket(&head, &creds, at(date), Some("johnsmith")).expect(target);
+                authenticate_with_bucket(&head, &creds, "us-east-1", at(date), Some("johnsmith"))
+                    .expect(target);
             assert_eq!(ok.payload, PayloadMode::Unsigned);
             // Path-style reading of the same request names another resource.
             assert_eq!(
@@ -513,10 +514,11 @@ mod tests {
             &[("host", "johnsmith.s3.amazonaws.com")],
         );
         let before = SystemTime::UNIX_EPOCH + Duration::from_secs(1_175_139_000);
-        authenticate_with_bucket(&head, &creds, before, Some("johnsmith")).expect("valid");
+        authenticate_with_bucket(&head, &creds, "us-east-1", before, Some("johnsmith"))
+            .expect("valid");
         let after = SystemTime::UNIX_EPOCH + Duration::from_secs(1_175_139_621);
         assert_eq!(
-            authenticate_with_bucket(&head, &creds, after, Some("johnsmith"))
+            authenticate_with_bucket(&head, &creds, "us-east-1", after, Some("johnsmith"))
                 .expect_err("expired")
                 .code,
             S3ErrorCode::ExpiredPresignedRequest
@@ -527,7 +529,8 @@ mod tests {
             "/photos/puppy.jpg?AWSAccessKeyId=AKIAIOSFODNN7EXAMPLE&Expires=1175139620&Signature=NpgCjnDzrM+WFzoENXmpNDUsSn8%3D",
             &[("host", "johnsmith.s3.amazonaws.com")],
         );
-        authenticate_with_bucket(&head, &creds, before, Some("johnsmith")).expect("unescaped +");
+        authenticate_with_bucket(&head, &creds, "us-east-1", before, Some("johnsmith"))
+            .expect("unescaped +");
     }
 
     #[test]
@@ -617,11 +620,30 @@ mod tests {
                     .code,
                 S3ErrorCode::SignatureDoesNotMatch
             );
+            // An x-amz-* header added after signing: every one is in the string to sign, so
+            // SigV2 needs no separate "all signed" rule (SigV4 does).
+            let mut added = refs.clone();
+            added.push(("x-amz-copy-source", "b/secret"));
+            assert_eq!(
+                authenticate(&make_head("PUT", &target, &added), &creds, now)
+                    .expect_err("added")
+                    .code,
+                S3ErrorCode::SignatureDoesNotMatch
+            );
 
             let presigned = presign_v2("GET", path, query, &creds, now + Duration::from_secs(60));
             let head = make_head("GET", &format!("{path}?{presigned}"), &[("host", "h")]);
             authenticate(&head, &creds, now)
                 .unwrap_or_else(|e| panic!("presigned {target}: {e:?}"));
+            let head = make_head(
+                "GET",
+                &format!("{path}?{presigned}"),
+                &[("host", "h"), ("x-amz-meta-x", "1")],
+            );
+            assert_eq!(
+                authenticate(&head, &creds, now).expect_err("added").code,
+                S3ErrorCode::SignatureDoesNotMatch
+            );
             assert_eq!(
                 authenticate(&head, &creds, now + Duration::from_secs(61))
                     .expect_err("expired")

@@ -25,8 +25,15 @@
 //! * the payload hash is the `x-amz-content-sha256` value as sent (an absent header counts as
 //!   the hash of an empty body, as MinIO does); it decides the [`PayloadMode`] the body
 //!   pipeline in [`super::payload`] enforces;
-//! * the server is region-agnostic: any region in the credential scope is accepted (the
-//!   signature covers it), the service must be `s3`.
+//! * the credential scope's region must be the server's (else `AuthorizationHeaderMalformed`,
+//!   or `AuthorizationQueryParametersError` for presigned URLs, naming the expected region in
+//!   the message and a `Region` element, as AWS answers); the service must be `s3`;
+//! * `host` and every `x-amz-*` header the request carries must be signed, as AWS requires
+//!   (else 403 `AccessDenied` "There were headers present in the request which were not
+//!   signed" with a `HeadersNotSigned` element): handlers act on `x-amz-*` headers
+//!   (`x-amz-copy-source`, `x-amz-meta-*`, ...), and whoever holds a presigned URL could add
+//!   them otherwise. A presigned URL carries its own `X-Amz-*` parameters in the query, which
+//!   the signature covers whole.
 //!
 //! Time rules: header-signed requests must be within [`MAX_CLOCK_SKEW`] of the server clock
 //! (`RequestTimeTooSkewed`); presigned URLs are instead bounded by `X-Amz-Expires` (at most
@@ -161,33 +168,37 @@ pub struct AuthOk {
 
 /// Authenticates a request signed with SigV4 (Authorization header or presigned query) or
 /// SigV2 (`Authorization: AWS key:sig` or `AWSAccessKeyId`/`Signature`/`Expires` query), for
-/// a path-style request. See [`authenticate_with_bucket`] for virtual-hosted requests.
+/// a path-style request to a server in [`DEFAULT_REGION`]. See [`authenticate_with_bucket`]
+/// for other regions and virtual-hosted requests.
 ///
 /// Errors: no credentials at all -> `AccessDenied`; unknown access key ->
-/// `InvalidAccessKeyId`; unparsable Authorization -> `AuthorizationHeaderMalformed`; bad
-/// signature -> `SignatureDoesNotMatch`; header timestamp off by more than [`MAX_CLOCK_SKEW`] ->
-/// `RequestTimeTooSkewed`; presigned URL past its expiry -> `AccessDenied` "Request has expired".
+/// `InvalidAccessKeyId`; unparsable Authorization or another region ->
+/// `AuthorizationHeaderMalformed`; bad signature -> `SignatureDoesNotMatch`; `host` or an
+/// `x-amz-*` header not signed -> `AccessDenied` (`HeadersNotSigned`); header timestamp off by
+/// more than [`MAX_CLOCK_SKEW`] -> `RequestTimeTooSkewed`; presigned URL past its expiry ->
+/// `AccessDenied` "Request has expired".
 pub fn authenticate(
     head: &RequestHead,
     creds: &Credentials,
     now: SystemTime,
 ) -> Result<AuthOk, S3Error> {
-    authenticate_with_bucket(head, creds, now, None)
+    authenticate_with_bucket(head, creds, DEFAULT_REGION, now, None)
 }
 
-/// [`authenticate`], for a request the router found to be virtual-hosted (`bucket` came from
-/// the Host header). Only SigV2 needs it: its string to sign names the bucket explicitly,
-/// while SigV4 signs the request as sent.
+/// [`authenticate`] for a server in `region`, and for a request the router found to be
+/// virtual-hosted (`bucket` came from the Host header). Only SigV2 needs the bucket: its string
+/// to sign names it explicitly, while SigV4 signs the request as sent. SigV2 has no region.
 pub fn authenticate_with_bucket(
     head: &RequestHead,
     creds: &Credentials,
+    region: &str,
     now: SystemTime,
     virtual_host_bucket: Option<&str>,
 ) -> Result<AuthOk, S3Error> {
     if let Some(value) = head.headers.get(::http::header::AUTHORIZATION) {
         let value = value.to_str().map_err(|_| malformed_header("not ASCII"))?;
         if let Some(rest) = strip_scheme(value, ALGORITHM) {
-            return authenticate_header(head, rest, creds, now);
+            return authenticate_header(head, rest, creds, region, now);
         }
         if let Some(rest) = strip_scheme(value, "AWS") {
             return sigv2::authenticate_header(head, rest, creds, now, virtual_host_bucket);
@@ -201,7 +212,7 @@ pub fn authenticate_with_bucket(
     if query_get(&params, "X-Amz-Algorithm").is_some()
         || query_get(&params, "X-Amz-Credential").is_some()
     {
-        return authenticate_presigned(head, &params, creds, now);
+        return authenticate_presigned(head, &params, creds, region, now);
     }
     if query_get(&params, "AWSAccessKeyId").is_some() || query_get(&params, "Signature").is_some() {
         return sigv2::authenticate_query(head, &params, creds, now, virtual_host_bucket);
@@ -232,6 +243,46 @@ impl CredentialScope<'_> {
     fn scope(&self) -> String {
         format!("{}/{}/{SERVICE}/{TERMINATOR}", self.date, self.region)
     }
+
+    /// The scope must name the server's region; `error` builds the error for the form at hand.
+    fn check_region(
+        &self,
+        server_region: &str,
+        error: fn(String) -> S3Error,
+    ) -> Result<(), S3Error> {
+        if self.region == server_region {
+            return Ok(());
+        }
+        Err(error(format!(
+            "the region '{}' is wrong; expecting '{server_region}'",
+            self.region
+        ))
+        .with_detail("Region", server_region))
+    }
+}
+
+/// `host` and every `x-amz-*` header of the request must be among `signed_headers` (see the
+/// module header). Checked once the signature is known to be good, so a forged request still
+/// reads `SignatureDoesNotMatch`.
+fn check_all_signed(head: &RequestHead, signed_headers: &str) -> Result<(), S3Error> {
+    let signed: Vec<&str> = signed_headers.split(';').collect();
+    let mut unsigned: Vec<&str> = Vec::new();
+    if !signed.contains(&"host") {
+        unsigned.push("host");
+    }
+    for name in head.headers.keys().map(|n| n.as_str()) {
+        if name.starts_with("x-amz-") && !signed.contains(&name) {
+            unsigned.push(name);
+        }
+    }
+    if unsigned.is_empty() {
+        return Ok(());
+    }
+    Err(S3Error::with_message(
+        S3ErrorCode::AccessDenied,
+        "There were headers present in the request which were not signed",
+    )
+    .with_detail("HeadersNotSigned", unsigned.join(", ")))
 }
 
 /// Parses `<access key>/<yyyymmdd>/<region>/s3/aws4_request`. The access key may itself hold
@@ -345,9 +396,11 @@ fn authenticate_header(
     head: &RequestHead,
     rest: &str,
     creds: &Credentials,
+    region: &str,
     now: SystemTime,
 ) -> Result<AuthOk, S3Error> {
     let auth = parse_authorization(rest)?;
+    auth.credential.check_region(region, malformed_header)?;
     if auth.credential.access_key != creds.access_key {
         return Err(S3Error::new(S3ErrorCode::InvalidAccessKeyId));
     }
@@ -386,6 +439,7 @@ fn authenticate_header(
     if !verify_hex_signature(&signing_key, string_to_sign.as_bytes(), auth.signature) {
         return Err(S3Error::new(S3ErrorCode::SignatureDoesNotMatch));
     }
+    check_all_signed(head, auth.signed_headers)?;
     let payload = match declared {
         PayloadHash::Sha256(sha256) => PayloadMode::Signed { sha256 },
         PayloadHash::Unsigned => PayloadMode::Unsigned,
@@ -486,6 +540,7 @@ fn authenticate_presigned(
     head: &RequestHead,
     params: &[(Vec<u8>, Vec<u8>)],
     creds: &Credentials,
+    region: &str,
     now: SystemTime,
 ) -> Result<AuthOk, S3Error> {
     let get = |name: &str| -> Result<&str, S3Error> {
@@ -503,6 +558,7 @@ fn authenticate_presigned(
         )));
     }
     let credential = parse_credential(get("X-Amz-Credential")?, malformed_query)?;
+    credential.check_region(region, malformed_query)?;
     let date_text = get("X-Amz-Date")?;
     let expires_text = get("X-Amz-Expires")?;
     let signed_headers = get("X-Amz-SignedHeaders")?;
@@ -575,6 +631,7 @@ fn authenticate_presigned(
     if !verify_hex_signature(&signing_key, string_to_sign.as_bytes(), signature) {
         return Err(S3Error::new(S3ErrorCode::SignatureDoesNotMatch));
     }
+    check_all_signed(head, signed_headers)?;
     Ok(AuthOk {
         access_key: creds.access_key.clone(),
         payload,
@@ -1652,10 +1709,17 @@ pub(crate) mod tests {
         );
     }
 
-    /// Any region is accepted (the server is region-agnostic); a Date header can stand in for
-    /// x-amz-date.
+    fn refs(headers: &[(String, String)]) -> Vec<(&str, &str)> {
+        headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect()
+    }
+
+    /// The credential scope must name the server's region, in both forms; the error names the
+    /// expected one. A Date header can stand in for x-amz-date.
     #[test]
-    fn any_region_and_date_header() {
+    fn region_is_the_servers_and_date_header() {
         let creds = aws_creds();
         let t0 = aws_example_time();
         let headers = vec![("host".to_owned(), "h".to_owned())];
@@ -1669,12 +1733,31 @@ pub(crate) mod tests {
             "eu-west-3",
             t0,
         );
-        let refs: Vec<(&str, &str)> = signed
-            .iter()
-            .map(|(n, v)| (n.as_str(), v.as_str()))
-            .collect();
-        let ok = authenticate(&make_head("GET", "/b/k", &refs), &creds, t0).expect("any region");
+        let head = make_head("GET", "/b/k", &refs(&signed));
+        let ok = authenticate_with_bucket(&head, &creds, "eu-west-3", t0, None)
+            .expect("the server's own region");
         assert_eq!(ok.payload, PayloadMode::Unsigned);
+        let err = authenticate(&head, &creds, t0).expect_err("another region");
+        assert_eq!(err.code, S3ErrorCode::AuthorizationHeaderMalformed);
+        assert_eq!(err.status(), 400);
+        assert!(
+            err.message()
+                .contains("'eu-west-3' is wrong; expecting 'us-east-1'"),
+            "{err}"
+        );
+        assert_eq!(err.detail("Region"), Some(DEFAULT_REGION));
+
+        let q = presign("GET", "/b/k", "", "h", &creds, "eu-west-3", t0, 60);
+        let head = make_head("GET", &format!("/b/k?{q}"), &[("host", "h")]);
+        authenticate_with_bucket(&head, &creds, "eu-west-3", t0, None).expect("own region");
+        let err = authenticate(&head, &creds, t0).expect_err("another region");
+        assert_eq!(err.code, S3ErrorCode::AuthorizationQueryParametersError);
+        assert!(
+            err.message()
+                .contains("'eu-west-3' is wrong; expecting 'us-east-1'"),
+            "{err}"
+        );
+        assert_eq!(err.detail("Region"), Some(DEFAULT_REGION));
 
         // Sign with Date only: the server reads Date when x-amz-date is absent.
         let key = signing_key(AWS_SECRET_KEY, "20130524", "us-east-1", "s3");
@@ -1703,6 +1786,119 @@ pub(crate) mod tests {
             &[("host", "h"), ("date", date), ("authorization", &value)],
         );
         authenticate(&head, &creds, t0).expect("Date header");
+    }
+
+    /// `host` and every `x-amz-*` header must be signed: an extra one after signing (which a
+    /// valid signature does not cover) is refused and named, in both forms.
+    #[test]
+    fn unsigned_headers_refused() {
+        let creds = aws_creds();
+        let t0 = aws_example_time();
+        let unsigned = |result: Result<AuthOk, S3Error>| -> String {
+            let err = result.expect_err("must be refused");
+            assert_eq!(err.code, S3ErrorCode::AccessDenied, "{err}");
+            assert_eq!(err.status(), 403);
+            assert_eq!(
+                err.message(),
+                "There were headers present in the request which were not signed"
+            );
+            err.detail("HeadersNotSigned")
+                .unwrap_or_default()
+                .to_owned()
+        };
+
+        // Header auth: everything signed passes; an x-amz-* added afterwards does not.
+        let headers = vec![
+            ("host".to_owned(), "h".to_owned()),
+            ("x-amz-meta-a".to_owned(), "1".to_owned()),
+        ];
+        let signed = sign_request(
+            "PUT",
+            "/b/k",
+            "",
+            &headers,
+            UNSIGNED_PAYLOAD,
+            &creds,
+            DEFAULT_REGION,
+            t0,
+        );
+        authenticate(&make_head("PUT", "/b/k", &refs(&signed)), &creds, t0).expect("all signed");
+        let mut extra = signed.clone();
+        extra.push(("x-amz-storage-class".into(), "REDUCED_REDUNDANCY".into()));
+        extra.push(("x-amz-meta-b".into(), "2".into()));
+        // Headers that are not x-amz-* may go unsigned.
+        extra.push(("content-type".into(), "text/plain".into()));
+        assert_eq!(
+            unsigned(authenticate(
+                &make_head("PUT", "/b/k", &refs(&extra)),
+                &creds,
+                t0
+            )),
+            "x-amz-storage-class, x-amz-meta-b"
+        );
+        // x-amzn-* is not x-amz-*: SDKs leave x-amzn-trace-id unsigned on purpose.
+        let mut trace = signed.clone();
+        trace.push(("x-amzn-trace-id".into(), "Root=1".into()));
+        authenticate(&make_head("PUT", "/b/k", &refs(&trace)), &creds, t0).expect("x-amzn");
+
+        // Header auth without host among the signed headers.
+        let no_host = sign_request(
+            "GET",
+            "/b/k",
+            "",
+            &[],
+            UNSIGNED_PAYLOAD,
+            &creds,
+            DEFAULT_REGION,
+            t0,
+        );
+        let mut sent = refs(&no_host);
+        sent.push(("host", "h"));
+        assert_eq!(
+            unsigned(authenticate(&make_head("GET", "/b/k", &sent), &creds, t0)),
+            "host"
+        );
+
+        // Presigned: signed for host only, sent with x-amz-* headers.
+        let q = presign("PUT", "/b/k", "", "h", &creds, DEFAULT_REGION, t0, 60);
+        let target = format!("/b/k?{q}");
+        authenticate(&make_head("PUT", &target, &[("host", "h")]), &creds, t0).expect("host only");
+        let head = make_head(
+            "PUT",
+            &target,
+            &[("host", "h"), ("x-amz-copy-source", "private/secret.txt")],
+        );
+        assert_eq!(
+            unsigned(authenticate(&head, &creds, t0)),
+            "x-amz-copy-source"
+        );
+
+        // Presigned without host among X-Amz-SignedHeaders.
+        let amz_date = "20130524T000000Z";
+        let mut query = format!(
+            "X-Amz-Algorithm={ALGORITHM}&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20130524%2Fus-east-1%2Fs3%2Faws4_request\
+             &X-Amz-Date={amz_date}&X-Amz-Expires=60&X-Amz-SignedHeaders=x-amz-meta-a"
+        );
+        let canonical = canonical_request(
+            "GET",
+            "/b/k",
+            &canonical_query(&parse_query(&query), None),
+            &[("x-amz-meta-a", vec![&b"1"[..]])],
+            "x-amz-meta-a",
+            UNSIGNED_PAYLOAD,
+        );
+        let key = signing_key(AWS_SECRET_KEY, "20130524", DEFAULT_REGION, SERVICE);
+        let sts = string_to_sign(amz_date, "20130524/us-east-1/s3/aws4_request", &canonical);
+        query.push_str(&format!(
+            "&X-Amz-Signature={}",
+            hex::encode(hmac_sha256(&key, sts.as_bytes()))
+        ));
+        let head = make_head(
+            "GET",
+            &format!("/b/k?{query}"),
+            &[("host", "h"), ("x-amz-meta-a", "1")],
+        );
+        assert_eq!(unsigned(authenticate(&head, &creds, t0)), "host");
     }
 
     /// Client signer -> server verifier, with awkward object keys, queries, header values and
@@ -1770,7 +1966,7 @@ pub(crate) mod tests {
                     &query,
                     "127.0.0.1:9000",
                     &creds,
-                    "auto",
+                    DEFAULT_REGION,
                     t0,
                     60,
                 );
