@@ -129,6 +129,44 @@ def test_second_process_on_same_port_refused(start_server):
         first.client().head_bucket(Bucket=b)
 
 
+# ---- health follows quorum -------------------------------------------------------------------
+
+
+def test_health_follows_drives_online(start_server):
+    """EC 2+2: read quorum 2, write quorum 3. Drives vanish and return under the server."""
+    srv = start_server(4, cores=2)
+    s3 = srv.client()
+    b = unique_bucket()
+    s3.create_bucket(Bucket=b)
+    s3.put_object(Bucket=b, Key="k", Body=os.urandom(300 * 1024))
+    assert health(srv) == (200, 200, 200)
+
+    away = []
+
+    def take(i: int) -> None:
+        p = srv.drive(i)
+        p.rename(p.with_name(p.name + ".away"))
+        away.append(p)
+
+    take(3)
+    assert health(srv) == (200, 200, 200), "3 of 4 still have write quorum"
+    take(2)
+    assert health(srv) == (200, 200, 503), "2 of 4: reads yes, writes no"
+    with pytest.raises(ClientError) as e:
+        s3.put_object(Bucket=b, Key="refused", Body=b"x" * 1000)
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 503
+    take(1)
+    assert health(srv) == (200, 503, 503), "1 of 4: neither"
+    assert srv.health("ready") == 503  # and it stays so when asked again
+
+    for p in away:
+        p.with_name(p.name + ".away").rename(p)
+    assert health(srv) == (200, 200, 200), "the drives came back"
+    s3.put_object(Bucket=b, Key="after", Body=b"y" * 1000)
+    log = srv.stderr_text()
+    assert "drive offline" in log and "drive back online" in log, log[-3000:]
+
+
 # ---- format.json restore and quorum --------------------------------------------------------
 
 
