@@ -672,6 +672,32 @@ mod tests {
     }
 
     #[test]
+    fn alias_the_inode_check_misses_is_caught_after_formatting() {
+        // Two paths to one storage that stat as different directories (a second mount of one
+        // filesystem) show as one drive reading another slot's uuid.
+        let root = temp_root("reread");
+        let t = served(&root, 4);
+        std::fs::copy(root.join("d2/format.json"), root.join("d4/format.json")).unwrap();
+        let (states, _locks) = claim_drives(&t).unwrap();
+        let reference = format::read_format(&root.join("d1")).unwrap().unwrap();
+        let err = verify_identities(&t, &states, &reference).unwrap_err();
+        assert!(
+            matches!(err, DeploymentError::AliasedDrives { .. }),
+            "{err}"
+        );
+        let text = err.to_string();
+        assert!(
+            text.contains(&root.join("d2").display().to_string()),
+            "{text}"
+        );
+        assert!(
+            text.contains(&root.join("d4").display().to_string()),
+            "{text}"
+        );
+        std::fs::remove_dir_all(root).unwrap();
+    }
+
+    #[test]
     fn layout_change_is_refused() {
         let root = temp_root("layout");
         let t = topo(&root, 4);

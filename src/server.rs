@@ -79,6 +79,10 @@ pub fn run(config: ServerConfig) -> Result<(), String> {
 /// the first one's objects). So the first socket binds *without* it, which fails with
 /// EADDRINUSE if anything listens there already, and sets it only once bound: from then on
 /// this process's other sockets join, while another minnow's exclusive bind fails.
+///
+/// A process killed a moment ago still listens for a few milliseconds after it is reaped
+/// (its io_uring rings, which hold the socket, are torn down asynchronously): the exclusive
+/// bind is retried for [`PORT_RELEASE_WAIT`] before the port counts as taken.
 fn bind_listeners(
     address: SocketAddr,
     cores: usize,
@@ -94,13 +98,12 @@ fn bind_listeners(
         let socket = socket2::Socket::new(domain, socket2::Type::STREAM, None)?;
         socket.set_reuse_address(true)?;
         socket.set_nodelay(true)?;
-        let first = fds.is_empty();
-        if !first {
+        if fds.is_empty() {
+            bind_when_free(&socket, resolved)?;
             socket.set_reuse_port(true)?;
-        }
-        socket.bind(&resolved.into())?;
-        if first {
+        } else {
             socket.set_reuse_port(true)?;
+            socket.bind(&resolved.into())?;
         }
         socket.listen(4096)?;
         if let Some(local) = socket.local_addr()?.as_socket() {
@@ -109,6 +112,25 @@ fn bind_listeners(
         fds.push(OwnedFd::from(socket));
     }
     Ok((resolved, fds))
+}
+
+/// How long a port in use may take to be released by a process that just died.
+const PORT_RELEASE_WAIT: Duration = Duration::from_secs(2);
+
+/// Bind, retrying while the address is in use for at most [`PORT_RELEASE_WAIT`].
+fn bind_when_free(socket: &socket2::Socket, address: SocketAddr) -> std::io::Result<()> {
+    let deadline = std::time::Instant::now() + PORT_RELEASE_WAIT;
+    loop {
+        match socket.bind(&address.into()) {
+            Err(e)
+                if e.kind() == std::io::ErrorKind::AddrInUse
+                    && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            result => return result,
+        }
+    }
 }
 
 fn print_banner(config: &ServerConfig, deployment: &Deployment, address: SocketAddr) {
