@@ -213,37 +213,29 @@ pub fn format_or_verify(topology: &Topology) -> Result<Deployment, DeploymentErr
         }
     }
 
-    let drives_where = |pick: fn(&DriveState) -> bool| -> String {
-        let names: Vec<String> = states
+    // The layout is trusted when a read quorum of drives carries it. With no format at all it
+    // is a new deployment, unless drives hold the data of an old one.
+    let formatted = formats.iter().flatten().count();
+    let new_deployment =
+        formatted == 0 && !states.iter().any(|s| matches!(s, DriveState::Damaged(_)));
+    if !new_deployment && formatted < format_quorum(n) {
+        let without: Vec<String> = states
             .iter()
             .zip(&topology.drives)
-            .filter(|(s, _)| pick(s))
+            .filter(|(s, _)| !matches!(s, DriveState::Formatted(_)))
             .map(|(_, d)| d.display().to_string())
             .collect();
-        names.join(", ")
-    };
-    let formatted = formats.iter().flatten().count();
-    let reference = match formats.iter().flatten().next() {
-        Some(&f) => f.clone(),
-        // Nobody knows the layout: a new deployment, unless drives hold data of an old one.
-        None if states.iter().any(|s| matches!(s, DriveState::Damaged(_))) => {
-            return Err(DeploymentError::NoFormatQuorum {
-                found: 0,
-                needed: format_quorum(n),
-                total: n,
-                without: drives_where(|s| !matches!(s, DriveState::Formatted(_))),
-            });
-        }
-        None => new_format(topology),
-    };
-    if formatted > 0 && formatted < format_quorum(n) {
         return Err(DeploymentError::NoFormatQuorum {
             found: formatted,
             needed: format_quorum(n),
             total: n,
-            without: drives_where(|s| !matches!(s, DriveState::Formatted(_))),
+            without: without.join(", "),
         });
     }
+    let reference = match formats.iter().flatten().next() {
+        Some(&f) => f.clone(),
+        None => new_format(topology),
+    };
 
     // Give fresh drives, and drives that lost their format.json, their slot's uuid.
     for (i, state) in states.iter().enumerate() {
