@@ -11,7 +11,7 @@ use std::rc::Rc;
 use minnow_io::VolInfo;
 
 use crate::cross_core::{CoreId, Mesh, SetRequest, SetResponse};
-use crate::erasure::{merge_sorted, ErasureSet, ListedObject, SetIndex, UploadListing};
+use crate::erasure::{merge_sorted, ErasureSet, ListedObject, SetHealth, SetIndex, UploadListing};
 use crate::object::{ObjectError, ObjectInfo};
 
 /// Page size asked of each set while listing.
@@ -268,6 +268,18 @@ impl Cluster {
         }
     }
 
+    /// Health of every set (an unanswered set is an error).
+    pub async fn health(&self) -> Result<Vec<SetHealth>, ObjectError> {
+        self.call_all(SetRequest::Health)
+            .await
+            .into_iter()
+            .map(|r| match r? {
+                SetResponse::Health(h) => Ok(h),
+                other => Err(unexpected(&other)),
+            })
+            .collect()
+    }
+
     /// Uploads in progress across every set, sorted by key then initiation.
     pub async fn list_uploads(
         &self,
@@ -353,5 +365,6 @@ pub async fn handle_set_request(
             set.delete_object(&bucket, &key).await?;
             SetResponse::Done
         }
+        SetRequest::Health => SetResponse::Health(set.health().await),
     })
 }

@@ -23,7 +23,7 @@ use glommio::channels::shared_channel::{
 };
 use minnow_io::VolInfo;
 
-use crate::erasure::{ListedObject, SetIndex, UploadListing};
+use crate::erasure::{ListedObject, SetHealth, SetIndex, UploadListing};
 use crate::object::{ObjectError, ObjectInfo};
 
 /// Index of a core (an executor) in this process.
@@ -112,6 +112,8 @@ pub enum SetRequest {
         /// Key.
         key: String,
     },
+    /// Drives online now against quorum (health endpoints).
+    Health,
 }
 
 /// The answer to a [`SetRequest`].
@@ -135,6 +137,8 @@ pub enum SetResponse {
     Info(ObjectInfo),
     /// ReadObject.
     Bytes(Vec<u8>),
+    /// Health.
+    Health(SetHealth),
 }
 
 /// What travels on a core-to-core channel.

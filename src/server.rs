@@ -36,10 +36,17 @@ const IO_MEMORY_BYTES: usize = 256 << 10;
 
 /// Start the server and serve until killed.
 pub fn run(config: ServerConfig) -> Result<(), String> {
-    let deployment = deployment::format_or_verify(&config.topology).map_err(|e| e.to_string())?;
     let cores = config.cpus.len();
-    let listeners = bind_listeners(config.address, cores)
-        .map_err(|e| format!("cannot listen on {}: {e}", config.address))?;
+    // The port first: a start refused for it has not touched a drive.
+    let listeners = bind_listeners(config.address, cores).map_err(|e| {
+        let why = if e.kind() == std::io::ErrorKind::AddrInUse {
+            " (another process, perhaps another minnow, serves this port)"
+        } else {
+            ""
+        };
+        format!("cannot listen on {}: {e}{why}", config.address)
+    })?;
+    let deployment = deployment::format_or_verify(&config.topology).map_err(|e| e.to_string())?;
     let address = listeners.0;
     print_banner(&config, &deployment, address);
 
@@ -66,6 +73,16 @@ pub fn run(config: ServerConfig) -> Result<(), String> {
 }
 
 /// One socket per core on the same address; the first one resolves port 0.
+///
+/// The cores share the port through SO_REUSEPORT, which would also let any other process of
+/// this user join and take a share of the connections (a second deployment answering 404 for
+/// the first one's objects). So the first socket binds *without* it, which fails with
+/// EADDRINUSE if anything listens there already, and sets it only once bound: from then on
+/// this process's other sockets join, while another minnow's exclusive bind fails.
+///
+/// A process killed a moment ago still listens for a few milliseconds after it is reaped
+/// (its io_uring rings, which hold the socket, are torn down asynchronously): the exclusive
+/// bind is retried for [`PORT_RELEASE_WAIT`] before the port counts as taken.
 fn bind_listeners(
     address: SocketAddr,
     cores: usize,
@@ -80,9 +97,14 @@ fn bind_listeners(
         };
         let socket = socket2::Socket::new(domain, socket2::Type::STREAM, None)?;
         socket.set_reuse_address(true)?;
-        socket.set_reuse_port(true)?;
         socket.set_nodelay(true)?;
-        socket.bind(&resolved.into())?;
+        if fds.is_empty() {
+            bind_when_free(&socket, resolved)?;
+            socket.set_reuse_port(true)?;
+        } else {
+            socket.set_reuse_port(true)?;
+            socket.bind(&resolved.into())?;
+        }
         socket.listen(4096)?;
         if let Some(local) = socket.local_addr()?.as_socket() {
             resolved = local;
@@ -90,6 +112,25 @@ fn bind_listeners(
         fds.push(OwnedFd::from(socket));
     }
     Ok((resolved, fds))
+}
+
+/// How long a port in use may take to be released by a process that just died.
+const PORT_RELEASE_WAIT: Duration = Duration::from_secs(2);
+
+/// Bind, retrying while the address is in use for at most [`PORT_RELEASE_WAIT`].
+fn bind_when_free(socket: &socket2::Socket, address: SocketAddr) -> std::io::Result<()> {
+    let deadline = std::time::Instant::now() + PORT_RELEASE_WAIT;
+    loop {
+        match socket.bind(&address.into()) {
+            Err(e)
+                if e.kind() == std::io::ErrorKind::AddrInUse
+                    && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            result => return result,
+        }
+    }
 }
 
 fn print_banner(config: &ServerConfig, deployment: &Deployment, address: SocketAddr) {

@@ -90,22 +90,22 @@ pub fn build(args: &[String], set_size_override: Option<usize>) -> Result<Topolo
     if drives.is_empty() {
         return Err(TopologyError::NoDrives);
     }
+    // Absolute, so a drive means the same directory whatever the working directory
+    // (directory handles and fsyncs are opened by path); this also drops `.` components, so
+    // `d1/.` is caught here as `d1` given twice. Other aliases (symlinks, `..`) are caught at
+    // start-up by what the directories are (deployment.rs).
+    let drives: Vec<PathBuf> = drives
+        .into_iter()
+        .map(|d| std::path::absolute(&d).unwrap_or_else(|_| PathBuf::from(d)))
+        .collect();
     let mut seen = std::collections::HashSet::new();
     for d in &drives {
         if !seen.insert(d.clone()) {
-            return Err(TopologyError::DuplicateDrive(d.clone()));
+            return Err(TopologyError::DuplicateDrive(d.display().to_string()));
         }
     }
     let set_size = set_size_for(drives.len(), set_size_override)?;
-    Ok(Topology {
-        // Absolute, so a drive means the same directory whatever the working directory
-        // (directory handles and fsyncs are opened by path).
-        drives: drives
-            .into_iter()
-            .map(|d| std::path::absolute(&d).unwrap_or_else(|_| PathBuf::from(d)))
-            .collect(),
-        set_size,
-    })
+    Ok(Topology { drives, set_size })
 }
 
 /// The set size for `count` drives: MinIO's rule (largest size in 2..=16 dividing the count).
@@ -290,6 +290,15 @@ mod tests {
             build(&["/a".into(), "/a".into()], None),
             Err(TopologyError::DuplicateDrive("/a".into()))
         );
+        for alias in ["/a/.", "/a/", "/./a", "//a"] {
+            assert!(
+                matches!(
+                    build(&["/a".into(), alias.into()], None),
+                    Err(TopologyError::DuplicateDrive(_))
+                ),
+                "{alias}"
+            );
+        }
         assert_eq!(
             build(&["/a{1...4}".into(), "/b{1...4}".into()], None),
             Err(TopologyError::MultiplePools)

@@ -102,14 +102,17 @@ def _finish_server(srv: Server) -> list[str]:
 
 @pytest.fixture
 def start_server(request, tmp_root):
-    """Factory: start_server(drives=4, env=None, args=None, cores=None, wait=True, ...) -> Server."""
+    """Factory: start_server(drives=4, env=None, args=None, cores=None, wait=True, ...) -> Server.
+    spawn=False only creates it (for tests that start it themselves, e.g. expecting a refusal)."""
     started: list[Server] = []
 
-    def start(drives=4, *, wait=True, timeout=60.0, **kw) -> Server:
+    def start(drives=4, *, wait=True, spawn=True, timeout=60.0, **kw) -> Server:
         workdir = _new_workdir(tmp_root, f"{request.node.name}-{len(started)}")
         kw.setdefault("name", f"minnow{len(started)}")
         srv = Server(workdir, drives, **kw)
         started.append(srv)
+        if not spawn:
+            return srv
         if wait:
             srv.start(timeout)
         else:

@@ -161,6 +161,12 @@ pub trait Drive {
     fn endpoint(&self) -> &str;
     /// Size and free space of the filesystem holding the drive.
     async fn disk_info(&self) -> Result<DiskInfo, DriveError>;
+    /// Is the drive there now? A cheap check (health endpoints call it about once a second
+    /// per load balancer): [`DriveError::Offline`] when it is gone. By default, whether
+    /// [`Drive::disk_info`] answers.
+    async fn check_online(&self) -> Result<(), DriveError> {
+        self.disk_info().await.map(|_| ())
+    }
     /// Create a volume; [`DriveError::VolumeExists`] if it is there already. Durable.
     async fn make_vol(&self, vol: &str) -> Result<(), DriveError>;
     /// Every volume, sorted by name; never lists [`SYS_VOL`] (nor other dot-directories or

@@ -47,35 +47,69 @@ pub struct FormatJson {
     pub distribution_algo: String,
 }
 
-/// Read `<root>/format.json`. `Ok(None)`: the drive has no format.json (fresh drive).
-/// `Offline`: the root is missing or not a directory.
-pub fn read_format(root: &Path) -> Result<Option<FormatJson>, DriveError> {
+/// What `<root>/format.json` holds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FormatFile {
+    /// There is none (a fresh drive, or one that lost it).
+    Missing,
+    /// A valid minnow format.json.
+    Valid(FormatJson),
+    /// Torn or garbled: not JSON, or minnow's JSON with fields missing or malformed. The
+    /// drive's identity may be restored from the other drives' formats.
+    Damaged(String),
+    /// Another program's format (`format` is not "minnow"), or a version this build does not
+    /// know: never overwritten.
+    Foreign(String),
+}
+
+/// Read and classify `<root>/format.json`. `Offline`: the root is missing or not a directory.
+pub fn inspect_format(root: &Path) -> Result<FormatFile, DriveError> {
     check_root(root)?;
     let path = root.join(FORMAT_FILE);
     let bytes = match fs::read(&path) {
         Ok(bytes) => bytes,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(FormatFile::Missing),
         Err(e) => return Err(io_error("read_format", &path, e)),
     };
+    let value: serde_json::Value = match serde_json::from_slice(&bytes) {
+        Ok(value) => value,
+        Err(e) => return Ok(FormatFile::Damaged(format!("not valid JSON: {e}"))),
+    };
+    match value.get("format").and_then(|f| f.as_str()) {
+        Some(name) if name != FORMAT_NAME => {
+            return Ok(FormatFile::Foreign(format!(
+                "format {name:?} is not {FORMAT_NAME:?}"
+            )))
+        }
+        _ => {}
+    }
+    match value.get("version").and_then(|v| v.as_u64()) {
+        Some(version) if version != u64::from(FORMAT_VERSION) => {
+            return Ok(FormatFile::Foreign(format!(
+                "version {version} is not {FORMAT_VERSION}"
+            )))
+        }
+        _ => {}
+    }
+    Ok(match serde_json::from_value::<FormatJson>(value) {
+        Ok(format) if format.format == FORMAT_NAME => FormatFile::Valid(format),
+        Ok(_) => FormatFile::Damaged(format!("no \"format\": {FORMAT_NAME:?} field")),
+        Err(e) => FormatFile::Damaged(format!("not a minnow format.json: {e}")),
+    })
+}
+
+/// Read `<root>/format.json`. `Ok(None)`: the drive has no format.json (fresh drive).
+/// `Offline`: the root is missing or not a directory. Damaged or foreign: `Corrupt`.
+pub fn read_format(root: &Path) -> Result<Option<FormatJson>, DriveError> {
     let corrupt = |reason: String| DriveError::Corrupt {
-        path: path.clone(),
+        path: root.join(FORMAT_FILE),
         reason,
     };
-    let format: FormatJson =
-        serde_json::from_slice(&bytes).map_err(|e| corrupt(format!("not valid JSON: {e}")))?;
-    if format.format != FORMAT_NAME {
-        return Err(corrupt(format!(
-            "format {:?} is not {FORMAT_NAME:?}",
-            format.format
-        )));
+    match inspect_format(root)? {
+        FormatFile::Missing => Ok(None),
+        FormatFile::Valid(format) => Ok(Some(format)),
+        FormatFile::Damaged(reason) | FormatFile::Foreign(reason) => Err(corrupt(reason)),
     }
-    if format.version != FORMAT_VERSION {
-        return Err(corrupt(format!(
-            "version {} is not {FORMAT_VERSION}",
-            format.version
-        )));
-    }
-    Ok(Some(format))
 }
 
 /// Write `<root>/format.json` atomically and durably: tmp + fsync + rename + dir fsync.
@@ -208,6 +242,31 @@ mod tests {
                 matches!(read_format(dir.path()), Err(DriveError::Corrupt { .. })),
                 "{bad:?}"
             );
+        }
+        // Torn or garbled minnow files may be restored; other formats and versions never.
+        let sample_json = serde_json::to_vec(&sample()).expect("json");
+        let mut no_drive_id: serde_json::Value = serde_json::from_slice(&sample_json).expect("v");
+        no_drive_id
+            .as_object_mut()
+            .expect("object")
+            .remove("drive_id");
+        for (bytes, damaged) in [
+            (b"{\"version\":1,".to_vec(), true),
+            (Vec::new(), true),
+            (sample_json[..sample_json.len() - 1].to_vec(), true),
+            (serde_json::to_vec(&no_drive_id).expect("json"), true),
+            (br#"{"version":1,"format":"xl","id":"x"}"#.to_vec(), false),
+            (br#"{"version":3,"format":"minnow"}"#.to_vec(), false),
+        ] {
+            fs::write(&path, &bytes).expect("write");
+            let got = inspect_format(dir.path()).expect("inspect");
+            assert_eq!(
+                matches!(got, FormatFile::Damaged(_)),
+                damaged,
+                "{:?}: {got:?}",
+                String::from_utf8_lossy(&bytes)
+            );
+            assert!(damaged || matches!(got, FormatFile::Foreign(_)), "{got:?}");
         }
         let mut f = sample();
         f.format = "xl".to_string();

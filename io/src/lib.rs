@@ -8,6 +8,8 @@
 //!   files through a per-core pool of aligned buffers, atomic small-file replacement, the
 //!   commit protocol (`rename_data`), ordered key listing (`walk`);
 //! * [`format`]: `format.json`, the identity of a drive (JSON, for operators);
+//! * [`drive_lock`]: what a drive directory is (device, inode) and one process per drive
+//!   (an exclusive `flock` held for the life of the process);
 //! * [`xl_meta`]: `xl.meta`, the per-object version list (rkyv archive behind a checksummed
 //!   header).
 //!
@@ -50,6 +52,7 @@
 #![warn(clippy::undocumented_unsafe_blocks)]
 
 mod drive;
+pub mod drive_lock;
 pub mod format;
 mod local;
 pub mod xl_meta;

@@ -12,6 +12,7 @@ mod copy;
 mod error;
 mod get;
 mod headers;
+mod health;
 mod list;
 mod multipart;
 mod put;
@@ -360,7 +361,7 @@ async fn dispatch(
     use Endpoint::*;
     // Health checks are anonymous (load balancers probe them).
     match &endpoint {
-        HealthLive | HealthReady | HealthCluster => return Ok(Reply::Full(Response::new(200))),
+        HealthLive | HealthReady | HealthCluster => return Ok(health::check(ctx, &endpoint).await),
         _ => {}
     }
     let auth = authenticate(ctx, head, &endpoint)?;
@@ -502,7 +503,7 @@ async fn dispatch(
                 answer => S3Error::new(answer),
             })
         }
-        HealthLive | HealthReady | HealthCluster => Ok(Reply::Full(Response::new(200))),
+        HealthLive | HealthReady | HealthCluster => Ok(health::check(ctx, &endpoint).await),
     }
 }
 

@@ -11,6 +11,7 @@
 //! * `delete.rs`: delete objects; bucket (volume) operations.
 //! * `list.rs`: walk the drives and merge their sorted key lists.
 //! * `multipart.rs`: uploads staged under `.minnow.sys/multipart`, completed by one rename.
+//! * `health.rs`: drives online now against read and write quorum (the health endpoints).
 //!
 //! Quorum (ARCHITECTURE.md section 3): write quorum = data shards (+1 when data == parity), read
 //! quorum = data shards, bucket and delete operations n/2+1.
@@ -18,6 +19,7 @@
 mod delete;
 mod digest;
 mod get;
+mod health;
 mod list;
 mod multipart;
 mod put;
@@ -34,6 +36,7 @@ use crate::lock::NamespaceLock;
 use crate::object::{ObjectError, StorageClass};
 
 pub use get::ObjectReader;
+pub use health::SetHealth;
 pub use list::{merge_sorted, ListedObject};
 pub use multipart::{PartListing, UploadListing};
 pub use put::StagedObject;
@@ -57,6 +60,8 @@ pub struct ErasureSet {
     streaming_budget: Rc<glommio::sync::Semaphore>,
     /// Bounds the chunks being read and assembled at once (see [`CHUNK_READS_MAX`]).
     read_slots: Rc<glommio::sync::Semaphore>,
+    /// Per slot, whether the last health check found the drive online (health.rs).
+    drive_online: std::cell::RefCell<Vec<bool>>,
 }
 
 /// Write-buffer memory, in MiB, that one set's uploads may hold while they stream into shard
@@ -92,6 +97,7 @@ impl ErasureSet {
         );
         ErasureSet {
             index,
+            drive_online: std::cell::RefCell::new(drives.iter().map(Option::is_some).collect()),
             drives,
             storage,
             locks: NamespaceLock::default(),

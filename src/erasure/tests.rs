@@ -53,6 +53,10 @@ impl Drive for FaultDrive {
         self.check()?;
         self.inner.disk_info().await
     }
+    async fn check_online(&self) -> Result<(), DriveError> {
+        self.check()?;
+        self.inner.check_online().await
+    }
     async fn make_vol(&self, vol: &str) -> Result<(), DriveError> {
         self.check()?;
         self.inner.make_vol(vol).await
@@ -622,4 +626,46 @@ fn layout_names_are_reserved_key_segments() {
     }
     assert_eq!(object_dir("x/"), "x/__XLDIR__");
     assert_eq!(key_from_dir(&object_dir("x/")), "x/");
+}
+
+#[test]
+fn health_follows_drives_online_against_quorum() {
+    run(|| async {
+        let t = TestSet::new(4).await;
+        let h = |online, read_quorum, write_quorum| SetHealth {
+            online,
+            read_quorum,
+            write_quorum,
+        };
+        // EC 2+2: reads need 2, writes 3 (data == parity).
+        assert_eq!(t.set.health().await, h(4, 2, 3));
+        t.fault(&[3], Fault::Offline);
+        assert_eq!(t.set.health().await, h(3, 2, 3));
+        t.fault(&[1, 3], Fault::Offline);
+        let two = t.set.health().await;
+        assert!(two.can_read() && !two.can_write(), "{two:?}");
+        t.fault(&[0, 1, 3], Fault::Offline);
+        let one = t.set.health().await;
+        assert!(!one.can_read() && !one.can_write(), "{one:?}");
+        t.fault(&[], Fault::None);
+        assert!(t.set.health().await.can_write());
+
+        // A local drive is offline once its directory is gone, replaced or unmounted-empty,
+        // and online again when the same directory returns.
+        let dir = t.drive_dir(2);
+        let away = dir.with_file_name("away");
+        std::fs::rename(&dir, &away).unwrap();
+        assert_eq!(t.set.health().await.online, 3, "renamed away");
+        std::fs::create_dir(&dir).unwrap();
+        assert_eq!(
+            t.set.health().await.online,
+            3,
+            "an empty directory in its place"
+        );
+        std::fs::remove_dir(&dir).unwrap();
+        std::fs::rename(&away, &dir).unwrap();
+        assert_eq!(t.set.health().await.online, 4, "back");
+        std::fs::remove_dir_all(dir.join(minnow_io::SYS_VOL)).unwrap();
+        assert_eq!(t.set.health().await.online, 3, "system volume gone");
+    });
 }

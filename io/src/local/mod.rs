@@ -56,6 +56,7 @@ mod tests;
 
 use std::fs;
 use std::io;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::time::UNIX_EPOCH;
@@ -85,6 +86,8 @@ const READ_CHUNK_BYTES: usize = 4 << 20;
 /// that will own it; use it only there.
 pub struct LocalDrive {
     root: PathBuf,
+    /// (device, inode) of the root at open: a directory at the same path later is another drive.
+    identity: (u64, u64),
     endpoint: String,
     /// Orders O_DIRECT opens against unlink/rename-away (module invariants).
     namespace: RwLock<()>,
@@ -105,11 +108,11 @@ impl LocalDrive {
     pub async fn open(root: PathBuf) -> Result<LocalDrive, DriveError> {
         let sys = root.join(SYS_VOL);
         let (root_prep, sys_prep) = (root.clone(), sys.clone());
-        let key = run_blocking(move || -> Result<GroupKey, DriveError> {
-            match fs::metadata(&root_prep) {
-                Ok(meta) if meta.is_dir() => {}
+        let (key, identity) = run_blocking(move || -> Result<_, DriveError> {
+            let identity = match fs::metadata(&root_prep) {
+                Ok(meta) if meta.is_dir() => (meta.dev(), meta.ino()),
                 _ => return Err(DriveError::Offline),
-            }
+            };
             for sub in [
                 SYS_TMP_DIR,
                 SYS_TRASH_DIR,
@@ -123,7 +126,8 @@ impl LocalDrive {
                 let dir = sys_prep.join(sub);
                 blocking::empty_dir(&dir).map_err(|e| io_error("open", dir, e))?;
             }
-            GroupKey::probe(&root_prep).map_err(|e| io_error("open", root_prep, e))
+            let key = GroupKey::probe(&root_prep).map_err(|e| io_error("open", root_prep, e))?;
+            Ok((key, identity))
         })
         .await?;
         let sync = SyncGroup::for_key(key);
@@ -154,6 +158,7 @@ impl LocalDrive {
         let endpoint = root.display().to_string();
         Ok(LocalDrive {
             root,
+            identity,
             endpoint,
             namespace: RwLock::new(()),
             sync,
@@ -360,6 +365,30 @@ impl Drive for LocalDrive {
             }
             Err(nix::errno::Errno::ENOENT) => Err(DriveError::Offline),
             Err(e) => Err(io_error("disk_info", root, e.into())),
+        })
+        .await
+    }
+
+    /// Online while the root is the directory opened (same device and inode: not removed,
+    /// renamed away or replaced) and holds `SYS_VOL/tmp` (not an empty mount point left by an
+    /// unmounted filesystem). Two `stat`s on the blocking pool.
+    async fn check_online(&self) -> Result<(), DriveError> {
+        let (root, identity) = (self.root.clone(), self.identity);
+        run_blocking(move || {
+            let here = |meta: &fs::Metadata| (meta.dev(), meta.ino());
+            match fs::metadata(&root) {
+                Ok(meta) if meta.is_dir() && here(&meta) == identity => {}
+                Ok(_) => return Err(DriveError::Offline),
+                Err(e) if is_missing(&e) => return Err(DriveError::Offline),
+                Err(e) => return Err(io_error("check_online", root, e)),
+            }
+            let tmp = root.join(SYS_VOL).join(SYS_TMP_DIR);
+            match fs::metadata(&tmp) {
+                Ok(meta) if meta.is_dir() => Ok(()),
+                Ok(_) => Err(DriveError::Offline),
+                Err(e) if is_missing(&e) => Err(DriveError::Offline),
+                Err(e) => Err(io_error("check_online", tmp, e)),
+            }
         })
         .await
     }
