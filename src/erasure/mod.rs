@@ -11,6 +11,7 @@
 //! * `delete.rs`: delete objects; bucket (volume) operations.
 //! * `list.rs`: walk the drives and merge their sorted key lists.
 //! * `multipart.rs`: uploads staged under `.minnow.sys/multipart`, completed by one rename.
+//! * `sweep.rs`: background reclaim of crash leftovers and abandoned uploads.
 //!
 //! Quorum (ARCHITECTURE.md section 3): write quorum = data shards (+1 when data == parity), read
 //! quorum = data shards, bucket and delete operations n/2+1.
@@ -21,6 +22,7 @@ mod get;
 mod list;
 mod multipart;
 mod put;
+mod sweep;
 
 use std::rc::Rc;
 
@@ -36,6 +38,7 @@ pub use get::ObjectReader;
 pub use list::{merge_sorted, ListedObject};
 pub use multipart::{PartListing, UploadListing};
 pub use put::StagedObject;
+pub use sweep::SweepReport;
 
 /// Objects whose framed shard per drive is at most this many bytes live inside `xl.meta`.
 pub const INLINE_SHARD_MAX: u64 = 128 * 1024;
