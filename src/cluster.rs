@@ -102,7 +102,9 @@ impl Cluster {
         Ok(created_any)
     }
 
-    /// DeleteBucket: refused while any set holds an object.
+    /// DeleteBucket: refused while any set holds an object. Each set removes the bucket only
+    /// from drives that hold no file (atomically with their commits); if any set refuses, the
+    /// sets that removed it get it back, so a PUT acknowledged meanwhile is never lost.
     pub async fn delete_bucket(&self, bucket: &str) -> Result<(), ObjectError> {
         self.stat_bucket(bucket).await?;
         for r in self
@@ -119,16 +121,34 @@ impl Cluster {
                 other => return Err(unexpected(&other)),
             }
         }
-        for r in self
+        let results = self
             .call_all(SetRequest::DeleteBucket {
                 bucket: bucket.into(),
-                force: true,
+                force: false,
             })
-            .await
-        {
-            r?;
+            .await;
+        if results.iter().all(Result::is_ok) {
+            return Ok(());
         }
-        Ok(())
+        let removed: Vec<usize> = (0..self.set_count)
+            .filter(|&s| results[s].is_ok())
+            .collect();
+        for s in removed {
+            let request = SetRequest::MakeBucket {
+                bucket: bucket.into(),
+            };
+            if let Err(e) = self.call(SetIndex(s), request).await {
+                tracing::error!(set = s, bucket, error = %e, "cannot restore the bucket after a refused delete");
+            }
+        }
+        let refused = results
+            .iter()
+            .any(|r| matches!(r, Err(ObjectError::BucketNotEmpty(_))));
+        match results.into_iter().find_map(Result::err) {
+            Some(_) if refused => Err(ObjectError::BucketNotEmpty(bucket.into())),
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
     }
 
     /// HeadBucket.

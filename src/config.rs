@@ -3,6 +3,7 @@
 //! deployments and scripts carry over; the `MINNOW_` name wins when both are set.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use crate::topology::Topology;
 
@@ -68,6 +69,8 @@ pub struct ServerConfig {
     pub storage: StorageClasses,
     /// The region this server is in: signatures must be scoped to it, and buckets report it.
     pub region: String,
+    /// Background reclaim of crash leftovers and abandoned uploads.
+    pub sweep: SweepConfig,
 }
 
 /// The region when none is configured (the one clients pick when they have no other).
@@ -91,6 +94,40 @@ pub fn region(value: Option<String>) -> Result<String, ConfigError> {
         });
     }
     Ok(value)
+}
+
+/// When the background sweep runs and what it expires (MinIO's `api.stale_uploads_expiry` and
+/// `api.stale_uploads_cleanup_interval`, same defaults).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SweepConfig {
+    /// A multipart upload initiated longer ago than this is aborted
+    /// (`MINNOW_STALE_UPLOADS_EXPIRY`, seconds; default 24 h).
+    pub stale_uploads_expiry: Duration,
+    /// Time between sweeps; the first runs right after start
+    /// (`MINNOW_STALE_UPLOADS_CLEANUP_INTERVAL`, seconds; default 6 h).
+    pub interval: Duration,
+}
+
+/// [`SweepConfig`] from the two variables' values (whole seconds, at least 1).
+pub fn sweep_config(
+    expiry: Option<String>,
+    interval: Option<String>,
+) -> Result<SweepConfig, ConfigError> {
+    let seconds = |var: &'static str, value: Option<String>, default: u64| match value {
+        None => Ok(Duration::from_secs(default)),
+        Some(v) => match v.parse::<u64>() {
+            Ok(n) if n > 0 => Ok(Duration::from_secs(n)),
+            _ => Err(ConfigError::BadValue {
+                var,
+                value: v,
+                reason: "expected a whole number of seconds, at least 1".into(),
+            }),
+        },
+    };
+    Ok(SweepConfig {
+        stale_uploads_expiry: seconds("MINNOW_STALE_UPLOADS_EXPIRY", expiry, 24 * 3600)?,
+        interval: seconds("MINNOW_STALE_UPLOADS_CLEANUP_INTERVAL", interval, 6 * 3600)?,
+    })
 }
 
 /// Read a variable by its minnow name, falling back to its MinIO name.
@@ -252,5 +289,20 @@ mod tests {
         assert!(storage_classes(4, Some("EC:3".into()), None).is_err());
         assert!(storage_classes(4, Some("3".into()), None).is_err());
         assert!(storage_classes(8, Some("EC:1".into()), Some("EC:2".into())).is_err());
+    }
+
+    #[test]
+    fn sweep_settings() {
+        let d = sweep_config(None, None).unwrap();
+        assert_eq!(d.stale_uploads_expiry, Duration::from_secs(86400));
+        assert_eq!(d.interval, Duration::from_secs(6 * 3600));
+        let s = sweep_config(Some("5".into()), Some("2".into())).unwrap();
+        assert_eq!(s.stale_uploads_expiry, Duration::from_secs(5));
+        assert_eq!(s.interval, Duration::from_secs(2));
+        for bad in ["0", "-1", "24h", "1.5"] {
+            let e = sweep_config(Some(bad.into()), None).unwrap_err();
+            assert!(e.to_string().contains("MINNOW_STALE_UPLOADS_EXPIRY"), "{e}");
+        }
+        assert!(sweep_config(None, Some("x".into())).is_err());
     }
 }

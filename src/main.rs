@@ -70,6 +70,11 @@ fn server_config(args: ServerArgs) -> Result<ServerConfig, String> {
         config::env_var("MINNOW_STORAGE_CLASS_RRS"),
     )
     .map_err(|e| e.to_string())?;
+    let sweep = config::sweep_config(
+        config::env_var("MINNOW_STALE_UPLOADS_EXPIRY"),
+        config::env_var("MINNOW_STALE_UPLOADS_CLEANUP_INTERVAL"),
+    )
+    .map_err(|e| e.to_string())?;
     let (access_key, secret_key, credential_source) =
         config::credentials().map_err(|e| e.to_string())?;
     let mut cpus = config::allowed_cpus();
@@ -92,6 +97,7 @@ fn server_config(args: ServerArgs) -> Result<ServerConfig, String> {
         domain: config::env_var("MINNOW_DOMAIN"),
         storage,
         region: config::region(config::env_var("MINNOW_REGION")).map_err(|e| e.to_string())?,
+        sweep,
     })
 }
 

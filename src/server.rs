@@ -23,13 +23,16 @@ use minnow_io::{Drive, LocalDrive};
 
 use crate::api::{self, ServerCtx};
 use crate::cluster::{handle_set_request, Cluster};
-use crate::config::{CredentialSource, ServerConfig};
+use crate::config::{CredentialSource, ServerConfig, SweepConfig};
 use crate::cross_core::{build_mesh, CoreId, CoreMessage, Mesh, MeshEnds};
 use crate::deployment::{self, Deployment};
 use crate::erasure::{ErasureSet, SetIndex};
 
 /// Longest a core's reactor sleeps without a timer firing (see `core_main`).
 const REACTOR_TICK: Duration = Duration::from_millis(100);
+
+/// CPU shares of the background sweep's task queue (the default queue has 1000).
+const SWEEP_SHARES: usize = 50;
 
 /// Per-executor registered I/O memory. Shard buffers come from minnow-io's own pool.
 const IO_MEMORY_BYTES: usize = 256 << 10;
@@ -222,6 +225,9 @@ async fn core_main(
             Rc::new(ErasureSet::new(SetIndex(s), drives, config.storage)),
         );
     }
+    for set in sets.values() {
+        spawn_sweeper(set.clone(), config.sweep);
+    }
     tracing::debug!(
         core = core.0,
         sets = sets.len(),
@@ -257,6 +263,37 @@ async fn core_main(
                 glommio::timer::sleep(Duration::from_millis(10)).await;
             }
         }
+    }
+}
+
+/// Reclaim crash leftovers and abandoned uploads of `set` right after start and then every
+/// `sweep.interval`, in a low-share task queue so requests come first (`erasure/sweep.rs`).
+fn spawn_sweeper(set: Rc<ErasureSet>, sweep: SweepConfig) {
+    let queue = glommio::executor().create_task_queue(
+        glommio::Shares::Static(SWEEP_SHARES),
+        glommio::Latency::NotImportant,
+        "sweep",
+    );
+    let task = glommio::spawn_local_into(
+        async move {
+            loop {
+                let report = set.sweep_leftovers(sweep.stale_uploads_expiry).await;
+                tracing::info!(
+                    set = set.index().0,
+                    data_dirs = report.data_dirs,
+                    uploads = report.uploads,
+                    "sweep: crash leftovers reclaimed"
+                );
+                glommio::timer::sleep(sweep.interval).await;
+            }
+        },
+        queue,
+    );
+    match task {
+        Ok(task) => {
+            task.detach();
+        }
+        Err(e) => tracing::error!(error = %e, "cannot start the leftover sweep"),
     }
 }
 

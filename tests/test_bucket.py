@@ -1,10 +1,15 @@
 """Buckets: create (name rules), head, list, location, delete (BucketNotEmpty),
-the errors for missing buckets, the aws CLI, and virtual-host style."""
+the errors for missing buckets, the aws CLI, virtual-host style, and
+DeleteBucket racing PUTs."""
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+import random
+import socket
+import threading
+import time
 
 import pytest
 from botocore.exceptions import ClientError
@@ -186,3 +191,104 @@ def test_head_error_keeps_the_connection(server):
             assert resp.status == 200 and b"ListAllMyBucketsResult" in body
     finally:
         conn.close()
+
+
+def held_back_put(server, bucket: str, key: str, body: bytes) -> socket.socket:
+    """A signed PUT on its own connection, sent but for its last byte."""
+    target = f"/{bucket}/{key}"
+    headers = sign_v4("PUT", server.address, target, {}, body, payload_hash="UNSIGNED-PAYLOAD")
+    headers["Content-Length"] = str(len(body))
+    head = f"PUT {target} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
+    sock = socket.create_connection(("127.0.0.1", server.port), timeout=60)
+    sock.sendall(head.encode() + body[:-1])
+    return sock
+
+
+def answer_status(sock: socket.socket) -> int:
+    got = b""
+    while b"\r\n\r\n" not in got:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        got += chunk
+    sock.close()
+    return int(got.split(b" ", 2)[1])
+
+
+def test_delete_bucket_racing_puts(start_server):
+    """DeleteBucket sent while PUTs commit, on two sets: a PUT that got 200
+    is never lost. Either DeleteBucket answered 409 BucketNotEmpty and the
+    bucket is still there on every drive with the object, or it answered 204
+    and no PUT succeeded."""
+    srv = start_server(8, env={"MINNOW_ERASURE_SET_DRIVE_COUNT": "4"})
+    s3 = srv.client()
+    rounds, keys = 40, 4
+    for r in range(rounds):
+        name = f"race-{r}"
+        s3.create_bucket(Bucket=name)
+        bodies = {f"k{i}": os.urandom(3000 + i) for i in range(keys)}
+        held = {k: held_back_put(srv, name, k, v) for k, v in bodies.items()}
+        put_status: dict[str, int] = {}
+        deleted: list = []
+        start = threading.Barrier(len(held) + 1)
+
+        def put(key: str) -> None:
+            start.wait()
+            held[key].sendall(bodies[key][-1:])
+            put_status[key] = answer_status(held[key])
+
+        def delete() -> None:
+            start.wait()
+            time.sleep(random.uniform(0, 0.008))
+            try:
+                s3.delete_bucket(Bucket=name)
+                deleted.append(204)
+            except ClientError as e:
+                deleted.append((e.response["ResponseMetadata"]["HTTPStatusCode"], e.response["Error"]["Code"]))
+
+        threads = [threading.Thread(target=put, args=(k,)) for k in held] + [threading.Thread(target=delete)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert deleted in ([204], [(409, "BucketNotEmpty")]), f"round {r}: {deleted}"
+        assert set(put_status.values()) <= {200, 404}, f"round {r}: {put_status}"
+        stored = [k for k, status in put_status.items() if status == 200]
+        if deleted == [204]:
+            assert not stored, f"round {r}: DeleteBucket succeeded after PUTs of {stored} were acknowledged"
+            continue
+        for k in stored:
+            got = s3.get_object(Bucket=name, Key=k)["Body"].read()
+            assert got == bodies[k], f"round {r}: {k} changed"
+        missing = [d for d in srv.drive_paths if not (d / name).is_dir()]
+        assert not missing, f"round {r}: the bucket is gone from {missing}"
+        for k in stored:
+            s3.delete_object(Bucket=name, Key=k)
+        s3.delete_bucket(Bucket=name)
+
+
+def test_delete_bucket_with_empty_leftover_dirs(server, s3):
+    """Empty directories a crash left in a bucket do not keep it from being
+    deleted; files on half the drives do (BucketNotEmpty, the bucket kept
+    everywhere); files on a minority cannot be an acknowledged object and go
+    with the bucket."""
+    name = unique_bucket()
+    s3.create_bucket(Bucket=name)
+    for d in server.drive_paths:
+        (d / name / "a" / "b" / "c").mkdir(parents=True)
+        (d / name / "z").mkdir()
+    s3.delete_bucket(Bucket=name)
+    assert not any((d / name).exists() for d in server.drive_paths)
+
+    s3.create_bucket(Bucket=name)
+    for d in server.drive_paths[:2]:
+        (d / name / "stray").mkdir()
+        (d / name / "stray" / "file").write_bytes(b"x")
+    with pytest.raises(ClientError) as e:
+        s3.delete_bucket(Bucket=name)
+    assert error_of(e) == (409, "BucketNotEmpty")
+    assert all((d / name).is_dir() for d in server.drive_paths), "the refused delete must restore the bucket"
+    assert s3.head_bucket(Bucket=name)["ResponseMetadata"]["HTTPStatusCode"] == 200
+    (server.drive(0) / name / "stray" / "file").unlink()
+    s3.delete_bucket(Bucket=name)
+    assert not any((d / name).exists() for d in server.drive_paths)

@@ -1,15 +1,19 @@
 """Multipart uploads: create/upload/complete and the md5-of-md5s-N ETag,
 EntityTooSmall, InvalidPart, InvalidPartOrder, NoSuchUpload, abort, ListParts,
-ListMultipartUploads, part checksums, and `aws s3 cp` of 100 MiB both ways."""
+ListMultipartUploads, part checksums, concurrent uploads of one part number,
+and `aws s3 cp` of 100 MiB both ways."""
 
 from __future__ import annotations
 
+import hashlib
 import os
+import socket
+import threading
 
 import pytest
 from botocore.exceptions import ClientError
 
-from harness import MIB, etag_of, multipart_etag, sha256_hex
+from harness import KIB, MIB, etag_of, multipart_etag, sha256_hex, sign_v4
 
 
 def err(e: pytest.ExceptionInfo) -> tuple[int, str]:
@@ -249,6 +253,93 @@ def test_multipart_with_part_checksums(s3, bucket, algorithm):
         done.append({"PartNumber": n, "ETag": r["ETag"], field: r[field]})
     s3.complete_multipart_upload(Bucket=bucket, Key="ck", UploadId=uid, MultipartUpload={"Parts": done})
     assert sha256_hex(s3.get_object(Bucket=bucket, Key="ck")["Body"].read()) == sha256_hex(b"".join(parts))
+
+
+def held_back_part(server, bucket, key, uid, number, body) -> socket.socket:
+    """A signed UploadPart on its own connection, sent but for its last byte."""
+    target = f"/{bucket}/{key}?partNumber={number}&uploadId={uid}"
+    headers = sign_v4("PUT", server.address, target, {}, body, payload_hash="UNSIGNED-PAYLOAD")
+    headers["Content-Length"] = str(len(body))
+    head = f"PUT {target} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
+    sock = socket.create_connection(("127.0.0.1", server.port), timeout=60)
+    sock.sendall(head.encode() + body[:-1])
+    return sock
+
+
+def release_part(sock: socket.socket, last: bytes) -> tuple[int, str]:
+    """Send the held-back byte; (status, ETag) of the answer."""
+    sock.sendall(last)
+    got = b""
+    while b"\r\n\r\n" not in got:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        got += chunk
+    sock.close()
+    head = got.split(b"\r\n\r\n", 1)[0].decode()
+    status = int(head.split(" ", 2)[1])
+    etag = next((l.split(":", 1)[1].strip() for l in head.split("\r\n") if l.lower().startswith("etag:")), "")
+    return status, etag
+
+
+def test_same_part_number_raced(start_server):
+    """Rounds of uploads that each get two UploadParts of part 1, equal sizes,
+    different bytes, finishing at once (three such pairs at a time, on one set
+    of 8 drives): every completed object is exactly one of its two bodies, the
+    one whose ETag ListParts shows, never shards of both."""
+    srv = start_server(8)
+    s3 = srv.client()
+    bucket = "same-part-race"
+    s3.create_bucket(Bucket=bucket)
+    rounds, pairs, size = 25, 3, 300 * KIB + 7
+    for r in range(rounds):
+        uploads = []
+        for p in range(pairs):
+            key = f"race/{r}/{p}"
+            uid = s3.create_multipart_upload(Bucket=bucket, Key=key)["UploadId"]
+            uploads.append((key, uid, [os.urandom(size), os.urandom(size)]))
+        held = [(held_back_part(srv, bucket, key, uid, 1, body), body) for key, uid, bodies in uploads for body in bodies]
+        answers: list = [None] * len(held)
+        start = threading.Barrier(len(held))
+
+        def finish(i: int) -> None:
+            start.wait()
+            answers[i] = release_part(held[i][0], held[i][1][-1:])
+
+        threads = [threading.Thread(target=finish, args=(i,)) for i in range(len(held))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        assert answers == [(200, etag_of(body)) for _, body in held], f"round {r}: {answers}"
+        for key, uid, bodies in uploads:
+            parts = s3.list_parts(Bucket=bucket, Key=key, UploadId=uid)["Parts"]
+            etags = [etag_of(b) for b in bodies]
+            assert len(parts) == 1 and parts[0]["ETag"] in etags, f"{key}: {parts}"
+            winner = bodies[etags.index(parts[0]["ETag"])]
+            s3.complete_multipart_upload(
+                Bucket=bucket, Key=key, UploadId=uid, MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": parts[0]["ETag"]}]}
+            )
+            got = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+            assert len(got) == size
+            assert hashlib.md5(got).hexdigest() == hashlib.md5(winner).hexdigest(), (
+                f"{key}: the object is not the body ListParts named "
+                f"(equals that one: {got == winner}, the other: {got in bodies and got != winner})"
+            )
+
+
+def test_part_upload_after_complete_recreates_nothing(server, s3, bucket):
+    """An UploadPart that arrives after its upload was completed answers
+    NoSuchUpload and leaves nothing in the multipart area."""
+    parts = [os.urandom(MIB)]
+    uid, done = upload_parts(s3, bucket, "late", parts)
+    s3.complete_multipart_upload(Bucket=bucket, Key="late", UploadId=uid, MultipartUpload={"Parts": done})
+    with pytest.raises(ClientError) as e:
+        s3.upload_part(Bucket=bucket, Key="late", UploadId=uid, PartNumber=1, Body=os.urandom(MIB))
+    assert err(e) == (404, "NoSuchUpload")
+    left = [p for d in server.drive_paths for p in (d / ".minnow.sys" / "multipart").rglob("*") if uid in str(p)]
+    assert not left, left
+    assert s3.get_object(Bucket=bucket, Key="late")["Body"].read() == parts[0]
 
 
 @pytest.mark.slow

@@ -174,7 +174,10 @@ pub trait Drive {
     async fn list_vols(&self) -> Result<Vec<VolInfo>, DriveError>;
     /// [`DriveError::VolumeNotFound`] if absent.
     async fn stat_vol(&self, vol: &str) -> Result<VolInfo, DriveError>;
-    /// Remove a volume. Without `force`: [`DriveError::VolumeNotEmpty`] unless it is empty.
+    /// Remove a volume. Without `force`: [`DriveError::VolumeNotEmpty`] unless it holds no file
+    /// (empty directories left in it are removed first), atomically with respect to the drive's
+    /// commits: a commit into a removed volume fails with [`DriveError::VolumeNotFound`] and
+    /// never recreates it.
     /// With `force`: the volume and everything in it. [`SYS_VOL`] is refused.
     async fn delete_vol(&self, vol: &str, force: bool) -> Result<(), DriveError>;
     /// Whole small file (xl.meta, part metadata). FileNotFound / VolumeNotFound.

@@ -85,31 +85,100 @@ impl ErasureSet {
         Ok(walked.is_empty())
     }
 
-    /// Remove the bucket's volume on every drive (`force`: even with content left, such as
-    /// unreferenced data directories).
+    /// Remove the bucket's volume on every drive. Without `force` each drive refuses while it
+    /// holds a file. A write quorum is always more than half the set, and a drive either
+    /// commits into the bucket before it refuses or finds the bucket gone, so:
+    /// * when the bucket is gone from a majority, no write into it can have reached quorum and
+    ///   what a refusing minority holds is stale (a missed delete, an unreferenced data
+    ///   directory, a commit about to roll back): it is removed with the bucket;
+    /// * otherwise the drives that removed it get it back and the answer is BucketNotEmpty,
+    ///   so an object committed meanwhile keeps its bucket on every drive.
     pub async fn delete_bucket(&self, bucket: &str, force: bool) -> Result<(), ObjectError> {
         let results = self
             .on_all(|_, d| {
                 let bucket = bucket.to_string();
-                async move {
-                    match d.delete_vol(&bucket, force).await {
-                        Err(DriveError::VolumeNotFound) => Ok(()),
-                        other => other,
-                    }
-                }
+                async move { d.delete_vol(&bucket, force).await }
             })
             .await;
-        if results
+        let refused: Vec<bool> = results
             .iter()
-            .any(|r| matches!(r, Err(DriveError::VolumeNotEmpty)))
-        {
+            .map(|r| matches!(r, Err(DriveError::VolumeNotEmpty)))
+            .collect();
+        let gone = results
+            .iter()
+            .filter(|r| matches!(r, Ok(()) | Err(DriveError::VolumeNotFound)))
+            .count();
+        if refused.contains(&true) && gone < self.majority() {
+            let removed: Vec<bool> = results.iter().map(Result::is_ok).collect();
+            self.restore_bucket(bucket, &removed).await;
             return Err(ObjectError::BucketNotEmpty(bucket.to_string()));
         }
+        let mut results = results;
+        if refused.contains(&true) {
+            tracing::warn!(
+                set = self.index.0,
+                bucket,
+                drives = refused.iter().filter(|r| **r).count(),
+                "bucket deleted: removing what a minority of drives still held in it"
+            );
+            let forced = self
+                .on_all(|slot, d| {
+                    let bucket = bucket.to_string();
+                    let wanted = refused[slot];
+                    async move {
+                        match wanted {
+                            true => d.delete_vol(&bucket, true).await,
+                            false => Ok(()),
+                        }
+                    }
+                })
+                .await;
+            for (slot, r) in forced.into_iter().enumerate() {
+                if refused[slot] {
+                    results[slot] = r;
+                }
+            }
+        }
+        let results: Vec<Result<(), DriveError>> = results
+            .into_iter()
+            .map(|r| match r {
+                Err(DriveError::VolumeNotFound) => Ok(()),
+                other => other,
+            })
+            .collect();
         let (ok, errors) = tally(&results);
         if ok < self.majority() {
             return Err(ObjectError::write_quorum(ok, self.majority(), &errors));
         }
         Ok(())
+    }
+
+    /// Create the bucket's volume again on the drives in `slots` (undoing a refused delete).
+    pub async fn restore_bucket(&self, bucket: &str, slots: &[bool]) {
+        let results = self
+            .on_all(|slot, d| {
+                let bucket = bucket.to_string();
+                let wanted = slots.get(slot).copied().unwrap_or(true);
+                async move {
+                    match wanted {
+                        true => d.make_vol(&bucket).await,
+                        false => Ok(()),
+                    }
+                }
+            })
+            .await;
+        for (slot, r) in results.iter().enumerate() {
+            match r {
+                Ok(()) | Err(DriveError::VolumeExists) => {}
+                Err(e) => tracing::error!(
+                    set = self.index.0,
+                    slot,
+                    bucket,
+                    error = %e,
+                    "cannot restore the bucket after a refused delete"
+                ),
+            }
+        }
     }
 
     /// The bucket's volume info, if a majority of drives has it.

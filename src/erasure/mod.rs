@@ -12,6 +12,7 @@
 //! * `list.rs`: walk the drives and merge their sorted key lists.
 //! * `multipart.rs`: uploads staged under `.minnow.sys/multipart`, completed by one rename.
 //! * `health.rs`: drives online now against read and write quorum (the health endpoints).
+//! * `sweep.rs`: background reclaim of crash leftovers and abandoned uploads.
 //!
 //! Quorum (ARCHITECTURE.md section 3): write quorum = data shards (+1 when data == parity), read
 //! quorum = data shards, bucket and delete operations n/2+1.
@@ -23,6 +24,7 @@ mod health;
 mod list;
 mod multipart;
 mod put;
+mod sweep;
 
 use std::rc::Rc;
 
@@ -40,6 +42,7 @@ pub use health::SetHealth;
 pub use list::{merge_sorted, ListedObject};
 pub use multipart::{PartListing, UploadListing};
 pub use put::StagedObject;
+pub use sweep::SweepReport;
 
 /// Objects whose framed shard per drive is at most this many bytes live inside `xl.meta`.
 pub const INLINE_SHARD_MAX: u64 = 128 * 1024;

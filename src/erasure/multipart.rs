@@ -3,10 +3,19 @@
 //! An upload lives in `.minnow.sys/multipart/<sha256(bucket/key)>/<upload-id>/` on every drive:
 //! `upload.meta` (an `xl.meta`-format record of the object-to-be: metadata, erasure layout and
 //! shard distribution, fixed at creation, and its data directory name), `part.N.meta` per
-//! uploaded part, and `<data-dir>/part.N` shard files. A part is staged like a PUT and renamed
-//! into the data directory (replacing an earlier upload of the same number). Completion drops the
-//! parts not named, then commits the data directory as the object's with the same protocol as a
-//! PUT, so a completed upload appears at once or not at all.
+//! uploaded part, and `<data-dir>/part.N.<stage>` shard files.
+//!
+//! A part is staged like a PUT into its own `tmp/<stage>` directory, then committed under the
+//! upload's part lock: its shard file is renamed into the data directory under a name no other
+//! upload of that number uses (`part.N.<stage>`), and `part.N.meta`, which names the stage, is
+//! replaced atomically. The meta is the commit point on each drive, so two concurrent uploads
+//! of one part number leave each drive with one whole upload (file and meta together), and a
+//! crash between the two steps only leaves an unnamed file. Completion runs under the upload's
+//! write lock (no part commits meanwhile): on each drive whose `part.N.meta` agrees with the
+//! quorum it renames the named file to `part.N`, drops everything else, then commits the data
+//! directory as the object's with the same protocol as a PUT, so a completed upload appears at
+//! once or not at all. An upload whose data directory already is the object's (a completion
+//! interrupted before the upload was removed) completes again without touching the object.
 
 use std::collections::BTreeSet;
 
@@ -19,15 +28,17 @@ use minnow_io::{DriveError, SYS_VOL};
 use minnow_net::http::BodyRead;
 
 use super::put::{erasure_info, per_slot_versions, StagePlan};
-use super::{agree_on_version, frame_binding, frame_keys, tally, ErasureSet, StagedObject};
+use super::{
+    agree_on_version, frame_binding, frame_keys, meta_path, tally, ErasureSet, StagedObject,
+};
 use crate::object::{now_ns, ObjectError, ObjectInfo, PutOptions, META_STORAGE_CLASS};
 
 /// Smallest part, except the last (S3's rule).
 pub const PART_SIZE_MIN: u64 = 5 << 20;
 /// Largest part.
 pub const PART_SIZE_MAX: u64 = 5 << 30;
-const META_BUCKET: &str = "x-minnow-internal-bucket";
-const META_KEY: &str = "x-minnow-internal-key";
+pub(super) const META_BUCKET: &str = "x-minnow-internal-bucket";
+pub(super) const META_KEY: &str = "x-minnow-internal-key";
 
 /// One part as ListParts shows it.
 #[derive(Debug, Clone)]
@@ -60,6 +71,35 @@ pub struct UploadListing {
 fn upload_dir(bucket: &str, key: &str, upload_id: &str) -> String {
     let hash = hex::encode(sha2::Sha256::digest(format!("{bucket}/{key}").as_bytes()));
     format!("multipart/{hash}/{upload_id}")
+}
+
+/// Lock name of an upload (`dir` from [`upload_dir`]). SYS_VOL starts with '.', which no
+/// bucket name does, so it never meets an object's lock.
+pub(super) fn upload_lock(dir: &str) -> String {
+    format!("{SYS_VOL}/{dir}")
+}
+
+/// Lock name of one part number of an upload.
+fn part_lock(dir: &str, number: u32) -> String {
+    format!("{SYS_VOL}/{dir}/part.{number}")
+}
+
+/// Name of a committed part's shard file in the data directory: `part.N.<stage>`, or `part.N`
+/// once a completion renamed it (and for parts recorded without a stage).
+fn part_file_name(number: u32, stage: Option<&str>) -> String {
+    match stage {
+        Some(stage) => format!("part.{number}.{stage}"),
+        None => format!("part.{number}"),
+    }
+}
+
+/// A part as recorded on a read quorum of drives.
+struct RecordedPart {
+    listing: PartListing,
+    /// The staging id naming its shard file.
+    stage: Option<String>,
+    /// Per slot: this drive's `part.N.meta` is the agreed one.
+    agreed: Vec<bool>,
 }
 
 impl ErasureSet {
@@ -101,7 +141,10 @@ impl ErasureSet {
         };
         let written: Vec<bool> = self.drives.iter().map(Option::is_some).collect();
         let versions = per_slot_versions(&template, &distribution, &written, |_| None);
-        let path = format!("{}/upload.meta", upload_dir(bucket, key, &upload_id));
+        let dir = upload_dir(bucket, key, &upload_id);
+        // Held while the record is half written, so the stale-upload sweep never takes it.
+        let _upload = self.locks.write(&upload_lock(&dir)).await;
+        let path = format!("{dir}/upload.meta");
         let results = join_all(self.drives.iter().zip(versions).map(|(d, v)| {
             let d = d.clone();
             let path = path.clone();
@@ -201,7 +244,7 @@ impl ErasureSet {
         })
     }
 
-    /// Move a staged part into its upload and record it.
+    /// Move a staged part into its upload and record it (see the module header).
     #[allow(clippy::too_many_arguments)]
     pub async fn commit_part(
         &self,
@@ -214,7 +257,39 @@ impl ErasureSet {
         checksums: Vec<(String, String)>,
     ) -> Result<PartListing, ObjectError> {
         let dir = upload_dir(bucket, key, upload_id);
+        let result = {
+            let _upload = self.locks.read(&upload_lock(&dir)).await;
+            let _part = self.locks.write(&part_lock(&dir, part_number)).await;
+            // Completed or aborted while the body streamed: nothing may recreate its directory.
+            match self.upload_versions(bucket, key, upload_id).await {
+                Ok(_) => {
+                    self.publish_part(&dir, part_number, &staged, etag, checksums)
+                        .await
+                }
+                Err(e) => Err(e),
+            }
+        };
+        self.remove_tmp(&staged.tmp_dir).await;
+        result
+    }
+
+    /// Under the part lock: rename the staged shard file to `part.N.<stage>`, replace
+    /// `part.N.meta` (the commit point), then drop the file the previous meta named.
+    async fn publish_part(
+        &self,
+        dir: &str,
+        part_number: u32,
+        staged: &StagedObject,
+        etag: String,
+        checksums: Vec<(String, String)>,
+    ) -> Result<PartListing, ObjectError> {
         let data_dir = staged.data_dir.clone().unwrap_or_default();
+        let stage = staged
+            .tmp_dir
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .to_string();
         let part = PartListing {
             number: part_number,
             size: staged.size,
@@ -227,7 +302,7 @@ impl ErasureSet {
             mod_time_ns: part.mod_time_ns,
             size: staged.size,
             etag: etag.clone(),
-            data_dir: None,
+            data_dir: Some(stage.clone()),
             inline_data: None,
             erasure: erasure_info(&staged.layout, &staged.distribution, 0),
             parts: vec![PartInfo {
@@ -244,22 +319,40 @@ impl ErasureSet {
             versions: vec![record],
         });
         let src = format!("{}/part.{part_number}", staged.tmp_dir);
-        let dst = format!("{dir}/{data_dir}/part.{part_number}");
+        let shard_dir = format!("{dir}/{data_dir}");
+        let dst = format!("{shard_dir}/{}", part_file_name(part_number, Some(&stage)));
         let meta_file = format!("{dir}/part.{part_number}.meta");
         let results = join_all(self.drives.iter().enumerate().map(|(slot, d)| {
             let d = d.clone();
             let written = staged.written[slot];
             let (src, dst, meta_file, bytes) = (&src, &dst, &meta_file, &bytes);
+            let shard_dir = &shard_dir;
             async move {
                 let Some(d) = d.filter(|_| written) else {
                     return Err(DriveError::Offline);
                 };
+                let previous = d
+                    .read_all(SYS_VOL, meta_file)
+                    .await
+                    .ok()
+                    .and_then(|b| xl_meta::decode(&b).ok())
+                    .and_then(|m| m.versions.into_iter().next());
                 d.rename(SYS_VOL, src, SYS_VOL, dst).await?;
-                d.write_all(SYS_VOL, meta_file, bytes).await
+                d.write_all(SYS_VOL, meta_file, bytes).await?;
+                if let Some(old) = previous {
+                    let old_file = part_file_name(part_number, old.data_dir.as_deref());
+                    match d
+                        .delete(SYS_VOL, &format!("{shard_dir}/{old_file}"), false)
+                        .await
+                    {
+                        Ok(()) | Err(DriveError::FileNotFound) => {}
+                        Err(e) => tracing::warn!(error = %e, "replaced part file left behind"),
+                    }
+                }
+                Ok(())
             }
         }))
         .await;
-        self.remove_tmp(&staged.tmp_dir).await;
         let (ok, errors) = tally(&results);
         let quorum = staged.layout.write_quorum();
         if ok < quorum {
@@ -275,7 +368,7 @@ impl ErasureSet {
         key: &str,
         upload_id: &str,
         versions: &[Option<ObjectVersion>],
-    ) -> Result<Vec<PartListing>, ObjectError> {
+    ) -> Result<Vec<RecordedPart>, ObjectError> {
         let dir = upload_dir(bucket, key, upload_id);
         let (layout, _, _) = upload_layout(versions)?;
         let listings = self
@@ -309,12 +402,16 @@ impl ErasureSet {
                         etag: v.etag.clone(),
                         checksums: Vec::new(),
                     });
-                    parts.push(PartListing {
-                        number: n,
-                        size: p.size,
-                        etag: p.etag,
-                        mod_time_ns: v.mod_time_ns,
-                        checksums: p.checksums,
+                    parts.push(RecordedPart {
+                        listing: PartListing {
+                            number: n,
+                            size: p.size,
+                            etag: p.etag,
+                            mod_time_ns: v.mod_time_ns,
+                            checksums: p.checksums,
+                        },
+                        stage: v.data_dir.clone(),
+                        agreed: agreed.iter().map(Option::is_some).collect(),
                     });
                 }
             }
@@ -341,7 +438,11 @@ impl ErasureSet {
             .next()
             .and_then(|v| v.meta.iter().find(|(k, _)| k == META_STORAGE_CLASS))
             .map_or_else(|| "STANDARD".to_string(), |(_, v)| v.clone());
-        let mut after: Vec<PartListing> = parts.into_iter().filter(|p| p.number > marker).collect();
+        let mut after: Vec<PartListing> = parts
+            .into_iter()
+            .map(|p| p.listing)
+            .filter(|p| p.number > marker)
+            .collect();
         let truncated = after.len() > max;
         after.truncate(max);
         Ok((after, truncated, class))
@@ -363,39 +464,55 @@ impl ErasureSet {
         if requested.windows(2).any(|w| w[0].0 >= w[1].0) {
             return Err(ObjectError::InvalidPartOrder);
         }
+        let dir = upload_dir(bucket, key, upload_id);
+        let _upload = self.locks.write(&upload_lock(&dir)).await;
         let versions = self.upload_versions(bucket, key, upload_id).await?;
         let (layout, distribution, data_dir) = upload_layout(&versions)?;
+        if let Some(done) = self.completed_version(bucket, key, &data_dir).await {
+            tracing::info!(
+                bucket,
+                key,
+                upload_id,
+                "upload was completed before; removing it"
+            );
+            self.remove_upload(&dir).await;
+            return Ok(ObjectInfo::from_version(bucket, key, &done));
+        }
         let recorded = self
             .recorded_parts(bucket, key, upload_id, &versions)
             .await?;
-        let mut parts = Vec::with_capacity(requested.len());
+        let mut chosen = Vec::with_capacity(requested.len());
         let mut md5s = Md5::new();
         for (i, (number, etag)) in requested.iter().enumerate() {
             let want = etag.trim().trim_matches('"');
             let Some(p) = recorded
                 .iter()
-                .find(|p| p.number == *number && p.etag == want)
+                .find(|p| p.listing.number == *number && p.listing.etag == want)
             else {
                 return Err(ObjectError::InvalidPart(*number));
             };
-            if i + 1 < requested.len() && p.size < PART_SIZE_MIN {
+            if i + 1 < requested.len() && p.listing.size < PART_SIZE_MIN {
                 return Err(ObjectError::EntityTooSmall {
                     part: *number,
-                    size: p.size,
+                    size: p.listing.size,
                 });
             }
-            let raw = hex::decode(&p.etag).map_err(|_| ObjectError::InvalidPart(*number))?;
+            let raw =
+                hex::decode(&p.listing.etag).map_err(|_| ObjectError::InvalidPart(*number))?;
             md5s.update(&raw);
-            parts.push(PartInfo {
-                number: p.number,
-                size: p.size,
-                etag: p.etag.clone(),
-                checksums: p.checksums.clone(),
-            });
+            chosen.push(p);
         }
+        let parts: Vec<PartInfo> = chosen
+            .iter()
+            .map(|p| PartInfo {
+                number: p.listing.number,
+                size: p.listing.size,
+                etag: p.listing.etag.clone(),
+                checksums: p.listing.checksums.clone(),
+            })
+            .collect();
         let etag = format!("{}-{}", hex::encode(md5s.finalize()), parts.len());
-        let dir = upload_dir(bucket, key, upload_id);
-        self.drop_unlisted_parts(&dir, &data_dir, &parts).await;
+        self.assemble_parts(&dir, &data_dir, &chosen).await;
 
         let reference = versions
             .iter()
@@ -430,25 +547,74 @@ impl ErasureSet {
         Ok(ObjectInfo::from_version(bucket, key, &template))
     }
 
-    async fn drop_unlisted_parts(&self, dir: &str, data_dir: &str, parts: &[PartInfo]) {
-        let keep: BTreeSet<String> = parts.iter().map(|p| format!("part.{}", p.number)).collect();
-        let shard_dir = format!("{dir}/{data_dir}");
-        self.on_all(|_, d| {
-            let (shard_dir, keep) = (shard_dir.clone(), keep.clone());
-            async move {
-                for name in d.list_dir(SYS_VOL, &shard_dir).await? {
-                    if !keep.contains(&name) {
-                        d.delete(SYS_VOL, &format!("{shard_dir}/{name}"), true)
-                            .await?;
-                    }
-                }
-                Ok(())
-            }
-        })
-        .await;
+    /// The object's current version if its data directory is `data_dir`: the upload owning
+    /// that directory was committed already.
+    pub(super) async fn completed_version(
+        &self,
+        bucket: &str,
+        key: &str,
+        data_dir: &str,
+    ) -> Option<ObjectVersion> {
+        let answers = self.read_meta_all(bucket, &meta_path(key)).await;
+        let default_data = self.drives.len() - self.storage.standard_parity;
+        let agreed = agree_on_version(answers, default_data, bucket, key).ok()?;
+        agreed
+            .into_iter()
+            .flatten()
+            .next()
+            .filter(|v| v.data_dir.as_deref() == Some(data_dir))
     }
 
-    async fn remove_upload(&self, dir: &str) {
+    /// Leave exactly the chosen parts, as `part.N`, in the data directory of every drive: a
+    /// drive whose `part.N.meta` is not the agreed one keeps no shard of that part (a stale
+    /// file there would pass its own bitrot check and mix two uploads).
+    async fn assemble_parts(&self, dir: &str, data_dir: &str, chosen: &[&RecordedPart]) {
+        let shard_dir = format!("{dir}/{data_dir}");
+        let results = self
+            .on_all(|slot, d| {
+                let shard_dir = shard_dir.clone();
+                async move {
+                    let names = match d.list_dir(SYS_VOL, &shard_dir).await {
+                        Ok(names) => names,
+                        Err(DriveError::FileNotFound) => Vec::new(),
+                        Err(e) => return Err(e),
+                    };
+                    let mut keep = BTreeSet::new();
+                    for p in chosen.iter().filter(|p| p.agreed[slot]) {
+                        let n = p.listing.number;
+                        let named = part_file_name(n, p.stage.as_deref());
+                        let done = part_file_name(n, None);
+                        if named != done && names.contains(&named) {
+                            d.rename(
+                                SYS_VOL,
+                                &format!("{shard_dir}/{named}"),
+                                SYS_VOL,
+                                &format!("{shard_dir}/{done}"),
+                            )
+                            .await?;
+                            keep.insert(done);
+                        } else if names.contains(&done) {
+                            // Renamed by a completion that was interrupted: with this drive's
+                            // meta agreeing, it is the named upload's file.
+                            keep.insert(done);
+                        }
+                    }
+                    for name in names.iter().filter(|n| !keep.contains(*n)) {
+                        let path = format!("{shard_dir}/{}", name.trim_end_matches('/'));
+                        d.delete(SYS_VOL, &path, true).await?;
+                    }
+                    Ok(())
+                }
+            })
+            .await;
+        for (slot, r) in results.iter().enumerate() {
+            if let Err(e) = r {
+                tracing::warn!(set = self.index.0, slot, error = %e, "assembling parts failed on a drive");
+            }
+        }
+    }
+
+    pub(super) async fn remove_upload(&self, dir: &str) {
         self.on_all(|_, d| {
             let dir = dir.to_string();
             async move { d.delete(SYS_VOL, &dir, true).await }
@@ -463,9 +629,10 @@ impl ErasureSet {
         key: &str,
         upload_id: &str,
     ) -> Result<(), ObjectError> {
+        let dir = upload_dir(bucket, key, upload_id);
+        let _upload = self.locks.write(&upload_lock(&dir)).await;
         self.upload_versions(bucket, key, upload_id).await?;
-        self.remove_upload(&upload_dir(bucket, key, upload_id))
-            .await;
+        self.remove_upload(&dir).await;
         Ok(())
     }
 
@@ -505,7 +672,12 @@ impl ErasureSet {
                 let answers = self
                     .read_meta_all(SYS_VOL, &format!("multipart/{h}/{id}/upload.meta"))
                     .await;
-                let Some(v) = answers.into_iter().find_map(Result::ok) else {
+                // The same agreement AbortMultipartUpload asks for: listed iff abortable.
+                let default_data = self.drives.len() - self.storage.standard_parity;
+                let Some(v) = agree_on_version(answers, default_data, bucket, "")
+                    .ok()
+                    .and_then(|agreed| agreed.into_iter().flatten().next())
+                else {
                     continue;
                 };
                 let get = |name: &str| {

@@ -484,6 +484,16 @@ impl ErasureSet {
         }))
         .await;
         let (ok, errors) = tally(&results);
+        let vol_missing = results
+            .iter()
+            .filter(|r| matches!(r, Err(DriveError::VolumeNotFound)))
+            .count();
+        if ok < quorum && self.drives.len() - vol_missing < quorum {
+            // The bucket was deleted while the body streamed; drives never recreate it.
+            tracing::info!(bucket, key, "bucket deleted before the commit");
+            self.roll_back(bucket, key, &results, &old, versions).await;
+            return Err(ObjectError::NoSuchBucket(bucket.to_string()));
+        }
         if ok < quorum {
             tracing::error!(
                 bucket,

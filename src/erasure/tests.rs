@@ -669,3 +669,328 @@ fn health_follows_drives_online_against_quorum() {
         assert_eq!(t.set.health().await.online, 3, "system volume gone");
     });
 }
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+    }
+}
+
+fn subdirs(dir: &Path) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn sweep_reclaims_only_unreferenced_data_dirs() {
+    run(|| async {
+        let t = TestSet::new(4).await;
+        let body = data(300 << 10, 3);
+        t.put("k", &body).await.unwrap();
+        t.put("x/6f1c2a4e-0000-4000-8000-000000000000/y", &body)
+            .await
+            .unwrap();
+        let mut planted = Vec::new();
+        for slot in 0..4 {
+            let object = t.drive_dir(slot).join("b/k");
+            let live = subdirs(&object).pop().unwrap();
+            for at in [
+                object.join(minnow_io::format::new_uuid()),
+                t.drive_dir(slot)
+                    .join("b/ghost")
+                    .join(minnow_io::format::new_uuid()),
+            ] {
+                copy_dir(&live, &at);
+                planted.push(at);
+            }
+        }
+        let report = t
+            .set
+            .sweep_leftovers(std::time::Duration::from_secs(3600))
+            .await;
+        assert_eq!(report.data_dirs, planted.len());
+        assert!(planted.iter().all(|p| !p.exists()));
+        assert!(!t.drive_dir(0).join("b/ghost").exists());
+        assert_eq!(t.get("k").await.unwrap(), body);
+        assert_eq!(
+            t.get("x/6f1c2a4e-0000-4000-8000-000000000000/y")
+                .await
+                .unwrap(),
+            body
+        );
+        let again = t
+            .set
+            .sweep_leftovers(std::time::Duration::from_secs(3600))
+            .await;
+        assert_eq!(again, SweepReport::default());
+    });
+}
+
+#[test]
+fn sweep_removes_expired_and_partial_uploads() {
+    run(|| async {
+        let t = TestSet::new(4).await;
+        let fresh = t
+            .set
+            .new_multipart("b", "fresh", PutOptions::default())
+            .await
+            .unwrap();
+        let cut = t
+            .set
+            .new_multipart("b", "cut", PutOptions::default())
+            .await
+            .unwrap();
+        // A removal cut short: the record is left on one drive of four.
+        for slot in 1..4 {
+            let hash = std::fs::read_dir(t.drive_dir(slot).join(".minnow.sys/multipart"))
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .find(|p| p.join(&cut).exists())
+                .unwrap();
+            std::fs::remove_dir_all(hash.join(&cut)).unwrap();
+        }
+        let hour = std::time::Duration::from_secs(3600);
+        let report = t.set.sweep_leftovers(hour).await;
+        assert_eq!(report.uploads, 1);
+        let listed: Vec<String> = t
+            .set
+            .list_uploads("b", "")
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|u| u.upload_id)
+            .collect();
+        assert_eq!(listed, std::slice::from_ref(&fresh));
+        glommio::timer::sleep(std::time::Duration::from_millis(5)).await;
+        let report = t
+            .set
+            .sweep_leftovers(std::time::Duration::from_millis(1))
+            .await;
+        assert_eq!(report.uploads, 1);
+        assert!(t.set.list_uploads("b", "").await.unwrap().is_empty());
+        assert!(matches!(
+            t.set.abort_multipart("b", "fresh", &fresh).await,
+            Err(ObjectError::NoSuchUpload(_))
+        ));
+    });
+}
+
+#[test]
+fn refused_bucket_delete_puts_the_bucket_back() {
+    run(|| async {
+        let t = TestSet::new(4).await;
+        // Files on two drives of four: the bucket stays a majority's, it is not empty.
+        for slot in [1, 2] {
+            std::fs::create_dir_all(t.drive_dir(slot).join("b/k")).unwrap();
+            std::fs::write(t.drive_dir(slot).join("b/k/xl.meta"), b"x").unwrap();
+        }
+        assert!(matches!(
+            t.set.delete_bucket("b", false).await,
+            Err(ObjectError::BucketNotEmpty(_))
+        ));
+        for slot in 0..4 {
+            assert!(t.drive_dir(slot).join("b").is_dir(), "slot {slot}");
+        }
+        // On one drive only: no write can have reached quorum there, the leftover goes too.
+        std::fs::remove_dir_all(t.drive_dir(1).join("b/k")).unwrap();
+        t.set.delete_bucket("b", false).await.unwrap();
+        assert!((0..4).all(|slot| !t.drive_dir(slot).join("b").exists()));
+    });
+}
+
+#[test]
+fn concurrent_uploads_of_one_part_leave_one_whole() {
+    run(|| async {
+        let t = TestSet::new(4).await;
+        let id = t
+            .set
+            .new_multipart("b", "mp", PutOptions::default())
+            .await
+            .unwrap();
+        let bodies = [data(300 << 10, 1), data(300 << 10, 2)];
+        let mut staged = Vec::new();
+        for b in &bodies {
+            let mut body = SliceBody { data: b, pos: 0 };
+            staged.push(
+                t.set
+                    .stage_part("b", "mp", &id, 1, &mut body, Some(b.len() as u64))
+                    .await
+                    .unwrap(),
+            );
+        }
+        let etags: Vec<String> = bodies
+            .iter()
+            .map(|b| format!("{:x}", md5::Md5::digest(b)))
+            .collect();
+        let (second, first) = (staged.pop().unwrap(), staged.pop().unwrap());
+        let (a, b) = futures::join!(
+            t.set
+                .commit_part("b", "mp", &id, 1, first, etags[0].clone(), Vec::new()),
+            t.set
+                .commit_part("b", "mp", &id, 1, second, etags[1].clone(), Vec::new())
+        );
+        a.unwrap();
+        b.unwrap();
+        // One shard file per drive: the replaced upload's file is gone.
+        for slot in 0..4 {
+            let upload = subdirs(&t.drive_dir(slot).join(".minnow.sys/multipart"))
+                .pop()
+                .unwrap();
+            let data_dir = subdirs(&upload.join(&id)).pop().unwrap();
+            assert_eq!(
+                std::fs::read_dir(data_dir).unwrap().count(),
+                1,
+                "slot {slot}"
+            );
+        }
+        let (parts, _, _) = t.set.list_parts("b", "mp", &id, 0, 10).await.unwrap();
+        let winner = etags.iter().position(|e| *e == parts[0].etag).unwrap();
+        t.set
+            .complete_multipart("b", "mp", &id, &[(1, parts[0].etag.clone())])
+            .await
+            .unwrap();
+        assert_eq!(t.get("mp").await.unwrap(), bodies[winner]);
+    });
+}
+
+#[test]
+fn complete_ignores_shards_of_a_drive_that_missed_the_last_upload() {
+    run(|| async {
+        let t = TestSet::new(4).await;
+        let id = t
+            .set
+            .new_multipart("b", "mp", PutOptions::default())
+            .await
+            .unwrap();
+        let upload = |body: Vec<u8>| {
+            let (set, id) = (&t.set, id.clone());
+            async move {
+                let mut reader = SliceBody {
+                    data: &body,
+                    pos: 0,
+                };
+                let staged = set
+                    .stage_part("b", "mp", &id, 1, &mut reader, Some(body.len() as u64))
+                    .await
+                    .unwrap();
+                let etag = format!("{:x}", md5::Md5::digest(&body));
+                set.commit_part("b", "mp", &id, 1, staged, etag.clone(), Vec::new())
+                    .await
+                    .unwrap();
+                etag
+            }
+        };
+        let old = data(300 << 10, 7);
+        upload(old.clone()).await;
+        // Slot 0 as an interrupted completion left it: the part already renamed to part.1.
+        let upload_dir = subdirs(&t.drive_dir(0).join(".minnow.sys/multipart"))
+            .pop()
+            .unwrap()
+            .join(&id);
+        let data_dir = subdirs(&upload_dir).pop().unwrap();
+        let staged_name = std::fs::read_dir(&data_dir)
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path();
+        std::fs::rename(staged_name, data_dir.join("part.1")).unwrap();
+        // The part is uploaded again while slot 0 is away: its meta and file stay the old ones.
+        t.fault(&[0], Fault::Offline);
+        let new = data(300 << 10, 8);
+        let etag = upload(new.clone()).await;
+        t.fault(&[], Fault::None);
+        t.set
+            .complete_multipart("b", "mp", &id, &[(1, etag)])
+            .await
+            .unwrap();
+        // Slot 0 had no shard of the named upload: it keeps none (and so misses the commit).
+        let object = t.drive_dir(0).join("b/mp");
+        let shards = match object.is_dir() {
+            true => subdirs(&object)
+                .iter()
+                .map(|d| std::fs::read_dir(d).unwrap().count())
+                .sum(),
+            false => 0,
+        };
+        assert_eq!(shards, 0, "slot 0 kept a shard of the replaced upload");
+        t.fault(&[1], Fault::Offline);
+        assert_eq!(t.get("mp").await.unwrap(), new);
+    });
+}
+
+/// A directory and the files in it, with their bytes.
+type SavedDir = (PathBuf, Vec<(PathBuf, Vec<u8>)>);
+
+#[test]
+fn complete_cut_short_after_the_commit_completes_again() {
+    run(|| async {
+        let t = TestSet::new(4).await;
+        let id = t
+            .set
+            .new_multipart("b", "mp", PutOptions::default())
+            .await
+            .unwrap();
+        let body = data(200 << 10, 4);
+        let mut reader = SliceBody {
+            data: &body,
+            pos: 0,
+        };
+        let staged = t
+            .set
+            .stage_part("b", "mp", &id, 1, &mut reader, Some(body.len() as u64))
+            .await
+            .unwrap();
+        let etag = format!("{:x}", md5::Md5::digest(&body));
+        t.set
+            .commit_part("b", "mp", &id, 1, staged, etag.clone(), Vec::new())
+            .await
+            .unwrap();
+        // The records as they are on every drive when the commit is done but the upload not yet
+        // removed.
+        let saved: Vec<SavedDir> = (0..4)
+            .map(|slot| {
+                let dir = subdirs(&t.drive_dir(slot).join(".minnow.sys/multipart"))
+                    .pop()
+                    .unwrap()
+                    .join(&id);
+                let files = std::fs::read_dir(&dir)
+                    .unwrap()
+                    .map(|e| e.unwrap().path())
+                    .filter(|p| p.is_file())
+                    .map(|p| (p.clone(), std::fs::read(&p).unwrap()))
+                    .collect();
+                (dir, files)
+            })
+            .collect();
+        let requested = [(1, etag)];
+        let info = t
+            .set
+            .complete_multipart("b", "mp", &id, &requested)
+            .await
+            .unwrap();
+        for (dir, files) in &saved {
+            std::fs::create_dir_all(dir).unwrap();
+            for (path, bytes) in files {
+                std::fs::write(path, bytes).unwrap();
+            }
+        }
+        assert_eq!(t.set.list_uploads("b", "").await.unwrap().len(), 1);
+        let again = t
+            .set
+            .complete_multipart("b", "mp", &id, &requested)
+            .await
+            .unwrap();
+        assert_eq!(again.etag, info.etag);
+        assert!(t.set.list_uploads("b", "").await.unwrap().is_empty());
+        assert!(saved.iter().all(|(dir, _)| !dir.exists()));
+        assert_eq!(t.get("mp").await.unwrap(), body);
+    });
+}

@@ -89,6 +89,21 @@ pub(crate) fn empty_dir(dir: &Path) -> io::Result<()> {
     Ok(())
 }
 
+/// Remove every directory below `dir` that holds no file, deepest first; stops at the first
+/// file met. Returns whether `dir` is empty now (it is not removed itself). A crash or a
+/// failed removal leaves such empty directories behind in a bucket; they must not keep it from
+/// being deleted.
+pub(crate) fn prune_empty_dirs(dir: &Path) -> io::Result<bool> {
+    for (name, is_dir) in read_dir(dir)? {
+        let child = dir.join(name);
+        if !is_dir || !prune_empty_dirs(&child)? {
+            return Ok(false);
+        }
+        fs::remove_dir(&child)?;
+    }
+    Ok(true)
+}
+
 /// Remove the empty directories `vol_dir/rel_dir`, then its parents, up to (not including)
 /// `vol_dir`; stops at the first one that is not empty (or any error: best effort, racing
 /// writers may fill a directory again).
@@ -146,6 +161,16 @@ mod tests {
         assert!(vol.exists() && !vol.join("a").exists());
 
         assert_eq!(parent_rel("a/b/c"), "a/b");
+
+        // Empty subtrees go, a file stops the pruning and keeps its ancestors.
+        fs::create_dir_all(vol.join("e/f/g")).expect("mkdir");
+        fs::create_dir_all(vol.join("e/h")).expect("mkdir");
+        assert!(prune_empty_dirs(&vol).expect("prune"));
+        assert!(vol.exists() && fs::read_dir(&vol).expect("ls").next().is_none());
+        fs::create_dir_all(vol.join("x/y")).expect("mkdir");
+        fs::write(vol.join("x/y/f"), b"x").expect("write");
+        assert!(!prune_empty_dirs(&vol).expect("prune"));
+        assert!(vol.join("x/y/f").is_file());
         assert_eq!(parent_rel("c"), "");
     }
 }

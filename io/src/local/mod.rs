@@ -466,7 +466,13 @@ impl Drive for LocalDrive {
                 fs::rename(&vol_dir, &trash).map_err(|e| io_error("delete_vol", vol_dir, e))?;
                 return Ok(Some(trash));
             }
-            match fs::remove_dir(&vol_dir) {
+            // rmdir under the exclusive lock: a commit either lands before (not empty) or finds
+            // the volume gone; mkdir_all never recreates it.
+            let removed = match blocking::prune_empty_dirs(&vol_dir) {
+                Ok(_) => fs::remove_dir(&vol_dir),
+                Err(e) => Err(e),
+            };
+            match removed {
                 Ok(()) => Ok(None),
                 Err(e) if e.kind() == io::ErrorKind::DirectoryNotEmpty => {
                     Err(DriveError::VolumeNotEmpty)

@@ -701,6 +701,22 @@ fn volumes() {
             Err(DriveError::VolumeNotEmpty)
         ));
         drive.delete_vol("beta", true).await.expect("force");
+        // Empty directories left in a volume do not keep it; once it is gone, a commit into it
+        // fails and never recreates it.
+        std::fs::create_dir_all(drive.root().join("alpha/k/dd")).expect("mkdir");
+        drive.delete_vol("alpha", false).await.expect("empty");
+        assert!(matches!(
+            drive.write_all("alpha", "k/xl.meta", b"x").await,
+            Err(DriveError::VolumeNotFound)
+        ));
+        assert!(matches!(
+            drive
+                .rename_data(SYS_VOL, "tmp/none", None, "alpha", "k", b"x")
+                .await,
+            Err(DriveError::VolumeNotFound)
+        ));
+        assert!(!drive.root().join("alpha").exists());
+        drive.make_vol("alpha").await.expect("again");
         drive.delete_vol("alpha", false).await.expect("empty");
         assert!(matches!(
             drive.delete_vol("alpha", false).await,
