@@ -3,6 +3,7 @@
 //! deployments and scripts carry over; the `MINNOW_` name wins when both are set.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use crate::topology::Topology;
 
@@ -66,6 +67,33 @@ pub struct ServerConfig {
     pub domain: Option<String>,
     /// Parity per storage class.
     pub storage: StorageClasses,
+    /// A request whose handler moves no byte on its connection for this long is cut and
+    /// logged (`MINNOW_API_STALL_TIMEOUT`, default [`STALL_TIMEOUT_DEFAULT`]).
+    pub stall_timeout: Duration,
+}
+
+/// Default of [`ServerConfig::stall_timeout`]: longer than every socket timeout (60 s per read
+/// or write), so it only cuts requests stuck inside the server.
+pub const STALL_TIMEOUT_DEFAULT: Duration = Duration::from_secs(120);
+
+/// `MINNOW_API_STALL_TIMEOUT`: seconds, or a number with `ms` or `s`; the default when unset.
+pub fn stall_timeout(value: Option<String>) -> Result<Duration, ConfigError> {
+    let Some(value) = value else {
+        return Ok(STALL_TIMEOUT_DEFAULT);
+    };
+    let text = value.trim();
+    let (number, unit_ms) = match text.strip_suffix("ms") {
+        Some(n) => (n, 1),
+        None => (text.strip_suffix('s').unwrap_or(text), 1000),
+    };
+    match number.trim().parse::<u64>() {
+        Ok(n) if n > 0 => Ok(Duration::from_millis(n.saturating_mul(unit_ms))),
+        _ => Err(ConfigError::BadValue {
+            var: "MINNOW_API_STALL_TIMEOUT",
+            value,
+            reason: "expected a positive duration such as 120, 90s or 500ms".into(),
+        }),
+    }
 }
 
 /// Read a variable by its minnow name, falling back to its MinIO name.
@@ -192,6 +220,18 @@ mod tests {
         ];
         for (size, parity) in cases {
             assert_eq!(default_standard_parity(size), parity, "set size {size}");
+        }
+    }
+
+    #[test]
+    fn stall_timeout_values() {
+        assert_eq!(stall_timeout(None).unwrap(), STALL_TIMEOUT_DEFAULT);
+        let secs = |s: &str| stall_timeout(Some(s.into())).unwrap();
+        assert_eq!(secs("30"), Duration::from_secs(30));
+        assert_eq!(secs("90s"), Duration::from_secs(90));
+        assert_eq!(secs("500ms"), Duration::from_millis(500));
+        for bad in ["0", "-1", "1m", "fast", "ms", ""] {
+            assert!(stall_timeout(Some(bad.into())).is_err(), "{bad}");
         }
     }
 

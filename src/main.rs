@@ -91,6 +91,8 @@ fn server_config(args: ServerArgs) -> Result<ServerConfig, String> {
         credential_source,
         domain: config::env_var("MINNOW_DOMAIN"),
         storage,
+        stall_timeout: config::stall_timeout(config::env_var("MINNOW_API_STALL_TIMEOUT"))
+            .map_err(|e| e.to_string())?,
     })
 }
 
