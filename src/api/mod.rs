@@ -211,10 +211,10 @@ async fn answer(
         Err(e) => Err(e),
     };
     match result {
-            Ok(Reply::Full(resp)) => {
-                // A success to an `Expect: 100-continue` request whose body was empty (so never
-                // read) still gets its 100 first: botocore reuses the status line of an early
-                // final response for the next request on the connection otherwise.
+        Ok(Reply::Full(resp)) => {
+            // A success to an `Expect: 100-continue` request whose body was empty (so never
+            // read) still gets its 100 first: botocore reuses the status line of an early
+            // final response for the next request on the connection otherwise.
             if head.expects_continue() && resp.status < 300 {
                 let _ = conn.send_continue().await;
             }
@@ -277,10 +277,7 @@ async fn hand_off(
                 .send(owner, CoreMessage::Handoff(Handoff { fd, buffered }));
             // The owner core drains its channel continuously; a full one for this long means
             // that core is stuck, and the client should hear so rather than wait.
-            match glommio::timer::timeout(ctx.config.stall_timeout, async {
-                Ok(send.await)
-            })
-            .await
+            match glommio::timer::timeout(ctx.config.stall_timeout, async { Ok(send.await) }).await
             {
                 Ok(Ok(())) => {}
                 Ok(Err(e)) => tracing::error!(error = %e, "hand-off failed; connection dropped"),
