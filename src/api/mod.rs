@@ -445,7 +445,7 @@ async fn dispatch(
             bucket,
             key,
             source,
-        } => copy::copy_object(ctx, head, &bucket, &key, source).await,
+        } => copy::copy_object(ctx, head, conn.progress(), &bucket, &key, source).await,
         GetObject {
             bucket,
             key,
@@ -489,6 +489,7 @@ async fn dispatch(
             copy::upload_part_copy(
                 ctx,
                 head,
+                conn.progress(),
                 &bucket,
                 &key,
                 &upload_id,
