@@ -420,6 +420,7 @@ def run_rounds(srv, drives: int) -> Run:
         run.verify_all("after kill -9 and restart")
         run.inject_faults_and_check(rng)
         run.verify_all("after faults were repaired")
+        print(f"  round {run.round}: {run.stats.get('verified', 0)} keys verified so far", flush=True)
         done = run.round >= ROUNDS if not SECONDS else time.monotonic() - started >= SECONDS
         if done:
             break
@@ -429,6 +430,8 @@ def run_rounds(srv, drives: int) -> Run:
     return run
 
 
+# Long runs outlast pytest.ini's 600 s per test: a round takes seconds, allow a minute.
+@pytest.mark.timeout(max(600, SECONDS * 1.5 + 300 if SECONDS else ROUNDS * 60))
 @pytest.mark.parametrize("drives", [4, 8])
 def test_kill9_and_faults_keep_every_acknowledged_write(start_server, drives):
     srv = start_server(drives, env={"MINNOW_API_STALL_TIMEOUT": SERVER_STALL_TIMEOUT})
