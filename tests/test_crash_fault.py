@@ -484,3 +484,67 @@ def test_a_request_that_stops_moving_is_cut_and_logged(start_server):
             total += len(got)
         assert total < len(data), "the whole body arrived: the request was not cut"
     assert s3.get_object(Bucket=b, Key="big")["Body"].read() == data
+
+
+def test_a_request_stuck_inside_the_server_gets_a_503(start_server):
+    """An upload waiting for upload memory that never frees makes no progress:
+    it is cut with 503 ServiceUnavailable and one warning, and the uploads
+    that keep moving are not."""
+    srv = start_server(4)
+    s3 = srv.client()
+    b = unique_bucket()
+    s3.create_bucket(Bucket=b)
+    srv.stop()
+    srv.env["MINNOW_API_STALL_TIMEOUT"] = "1s"
+    srv.start()
+    size = 64 * MIB  # four of these take the whole upload memory of a 4-drive set
+
+    def open_put(key: str, expect: bool) -> socket.socket:
+        target = f"/{b}/{key}"
+        headers = sign_v4("PUT", srv.address, target, payload_hash="UNSIGNED-PAYLOAD",
+                          access_key=srv.access_key, secret_key=srv.secret_key)
+        headers["Content-Length"] = str(size)
+        if expect:
+            headers["Expect"] = "100-continue"
+        head = f"PUT {target} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
+        sock = socket.create_connection(("127.0.0.1", srv.port), timeout=20)
+        sock.sendall(head.encode())
+        return sock
+
+    stop = threading.Event()
+    movers = [open_put(f"moving{i}", expect=False) for i in range(4)]
+
+    def trickle(sock):
+        chunk = os.urandom(64 * KIB)
+        while not stop.is_set():
+            try:
+                sock.sendall(chunk)
+            except OSError:
+                return
+            time.sleep(0.1)
+
+    threads = [threading.Thread(target=trickle, args=(s,), daemon=True) for s in movers]
+    for t in threads:
+        t.start()
+    try:
+        time.sleep(0.5)  # the four hold the memory now
+        stuck = open_put("stuck", expect=True)
+        with stuck:
+            answer = b""
+            while True:  # the server closes after its answer; the 20 s timeout bounds the wait
+                got = stuck.recv(65536)
+                if not got:
+                    break
+                answer += got
+        assert answer.startswith(b"HTTP/1.1 503"), answer[:300]
+        assert b"<Code>ServiceUnavailable</Code>" in answer, answer[:600]
+        assert b"connection: close" in answer.lower(), answer[:600]
+        lines = [l for l in srv.stderr_text().splitlines() if "made no progress" in l]
+        assert any('key="stuck"' in l and "method=PUT" in l for l in lines), lines
+        assert not any("moving" in l for l in lines), f"an upload that kept moving was cut: {lines}"
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(10)
+        for s in movers:
+            s.close()
