@@ -71,6 +71,9 @@ pub struct ServerConfig {
     pub region: String,
     /// Background reclaim of crash leftovers and abandoned uploads.
     pub sweep: SweepConfig,
+    /// A request whose handler moves no byte on its connection for this long is cut and
+    /// logged (`MINNOW_API_STALL_TIMEOUT`, default [`STALL_TIMEOUT_DEFAULT`]).
+    pub stall_timeout: Duration,
 }
 
 /// The region when none is configured (the one clients pick when they have no other).
@@ -128,6 +131,30 @@ pub fn sweep_config(
         stale_uploads_expiry: seconds("MINNOW_STALE_UPLOADS_EXPIRY", expiry, 24 * 3600)?,
         interval: seconds("MINNOW_STALE_UPLOADS_CLEANUP_INTERVAL", interval, 6 * 3600)?,
     })
+}
+
+/// Default of [`ServerConfig::stall_timeout`]: longer than every socket timeout (60 s per read
+/// or write), so it only cuts requests stuck inside the server.
+pub const STALL_TIMEOUT_DEFAULT: Duration = Duration::from_secs(120);
+
+/// `MINNOW_API_STALL_TIMEOUT`: seconds, or a number with `ms` or `s`; the default when unset.
+pub fn stall_timeout(value: Option<String>) -> Result<Duration, ConfigError> {
+    let Some(value) = value else {
+        return Ok(STALL_TIMEOUT_DEFAULT);
+    };
+    let text = value.trim();
+    let (number, unit_ms) = match text.strip_suffix("ms") {
+        Some(n) => (n, 1),
+        None => (text.strip_suffix('s').unwrap_or(text), 1000),
+    };
+    match number.trim().parse::<u64>() {
+        Ok(n) if n > 0 => Ok(Duration::from_millis(n.saturating_mul(unit_ms))),
+        _ => Err(ConfigError::BadValue {
+            var: "MINNOW_API_STALL_TIMEOUT",
+            value,
+            reason: "expected a positive duration such as 120, 90s or 500ms".into(),
+        }),
+    }
 }
 
 /// Read a variable by its minnow name, falling back to its MinIO name.
@@ -264,6 +291,18 @@ mod tests {
         assert_eq!(region(Some("my_site-2".into())).unwrap(), "my_site-2");
         for bad in ["eu west", "a/b", "<x>", &"x".repeat(65)] {
             assert!(region(Some(bad.to_string())).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn stall_timeout_values() {
+        assert_eq!(stall_timeout(None).unwrap(), STALL_TIMEOUT_DEFAULT);
+        let secs = |s: &str| stall_timeout(Some(s.into())).unwrap();
+        assert_eq!(secs("30"), Duration::from_secs(30));
+        assert_eq!(secs("90s"), Duration::from_secs(90));
+        assert_eq!(secs("500ms"), Duration::from_millis(500));
+        for bad in ["0", "-1", "1m", "fast", "ms", ""] {
+            assert!(stall_timeout(Some(bad.into())).is_err(), "{bad}");
         }
     }
 

@@ -738,6 +738,21 @@ def first_status(raw: bytes) -> int | None:
     return st[0] if st else None
 
 
+def flip(path: Path, offsets: list[int]) -> None:
+    """XOR one byte at each offset (modulo the file size) of a file, durably:
+    bit rot as a drive would show it."""
+    with open(path, "r+b") as f:
+        size = f.seek(0, os.SEEK_END)
+        for off in offsets:
+            off = off % size
+            f.seek(off)
+            b = f.read(1)
+            f.seek(off)
+            f.write(bytes([b[0] ^ 0x5A]))
+        f.flush()
+        os.fsync(f.fileno())
+
+
 def read_format(drive: Path) -> dict:
     import json
 

@@ -23,6 +23,7 @@ from harness import (
     MIB,
     KIB,
     etag_of,
+    flip,
     s3_error,
     sha256_hex,
     sign_v4,
@@ -136,19 +137,6 @@ def test_lost_drives(start_server, how, order):
             s3.get_object(Bucket=b, Key=k)
         assert err(e) == (503, "SlowDownRead")
     assert srv.is_running()
-
-
-def flip(path: Path, offsets: list[int]) -> None:
-    with open(path, "r+b") as f:
-        size = f.seek(0, os.SEEK_END)
-        for off in offsets:
-            off = off % size
-            f.seek(off)
-            b = f.read(1)
-            f.seek(off)
-            f.write(bytes([b[0] ^ 0x5A]))
-        f.flush()
-        os.fsync(f.fileno())
 
 
 def test_corrupt_shards_any_two_drives(start_server):

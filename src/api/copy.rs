@@ -4,9 +4,11 @@
 //! through the cluster (locally or over the core mesh), each chunk checked against the source's
 //! ETag so a copy never mixes two versions, and streamed into the destination like a PUT body.
 //! The source's read lock is not held across the copy, so copying an object onto itself (to
-//! change its metadata) cannot deadlock with the destination's commit.
+//! change its metadata) cannot deadlock with the destination's commit. No byte moves on the
+//! client's connection while a copy runs, so every chunk read marks the connection's progress
+//! clock: a large copy that keeps moving data is not taken for a stalled request.
 
-use minnow_net::http::{BodyRead, HttpError, RequestHead};
+use minnow_net::http::{BodyRead, HttpError, Progress, RequestHead};
 use minnow_net::s3::error::{S3Error, S3ErrorCode};
 use minnow_net::s3::router::{CopySource, CopySourceRange};
 use minnow_net::s3::xml::CopyResult;
@@ -29,6 +31,7 @@ struct CopySourceBody<'a> {
     chunk: Vec<u8>,
     pos: usize,
     error: Option<ObjectError>,
+    progress: Progress,
 }
 
 #[async_trait::async_trait(?Send)]
@@ -45,6 +48,7 @@ impl BodyRead for CopySourceBody<'_> {
                 .await
             {
                 Ok(chunk) if !chunk.is_empty() => {
+                    self.progress.mark();
                     self.offset += chunk.len() as u64;
                     self.chunk = chunk;
                     self.pos = 0;
@@ -72,8 +76,8 @@ impl<'a> CopySourceBody<'a> {
         cluster: &'a Cluster,
         source: &CopySource,
         info: &ObjectInfo,
-        first: u64,
-        end: u64,
+        (first, end): (u64, u64),
+        progress: Progress,
     ) -> Self {
         CopySourceBody {
             cluster,
@@ -85,6 +89,7 @@ impl<'a> CopySourceBody<'a> {
             chunk: Vec::new(),
             pos: 0,
             error: None,
+            progress,
         }
     }
 
@@ -115,6 +120,7 @@ async fn open_source(
 pub async fn copy_object(
     ctx: &ServerCtx,
     head: &RequestHead,
+    progress: Progress,
     bucket: &str,
     key: &str,
     source: CopySource,
@@ -155,7 +161,7 @@ pub async fn copy_object(
                 .or_else(|| StorageClass::parse(info.storage_class())),
         }
     };
-    let mut body = CopySourceBody::new(&ctx.cluster, &source, &info, 0, info.size);
+    let mut body = CopySourceBody::new(&ctx.cluster, &source, &info, (0, info.size), progress);
     let staged = match set
         .stage_object(bucket, key, &mut body, Some(info.size), options)
         .await
@@ -187,6 +193,7 @@ pub async fn copy_object(
 pub async fn upload_part_copy(
     ctx: &ServerCtx,
     head: &RequestHead,
+    progress: Progress,
     bucket: &str,
     key: &str,
     upload_id: &str,
@@ -208,7 +215,7 @@ pub async fn upload_part_copy(
             (r.first, r.last + 1)
         }
     };
-    let mut body = CopySourceBody::new(&ctx.cluster, &source, &info, first, end);
+    let mut body = CopySourceBody::new(&ctx.cluster, &source, &info, (first, end), progress);
     let staged = match set
         .stage_part(
             bucket,

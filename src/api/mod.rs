@@ -6,6 +6,11 @@
 //! `Result<Reply, S3Error>`; they never write error responses themselves: the loop renders every
 //! error (and logs server-side ones once, in `error.rs`). After the exchange the connection is
 //! kept only if its request body was fully read.
+//!
+//! Every exchange runs under the connection's stall guard (`minnow_net::http::unless_stalled`):
+//! a request that moves no byte for `stall_timeout` (stuck on a lock, a drive, another core) is
+//! cut, logged once at warn with its method, bucket, key and elapsed time, answered with a 503
+//! if its response had not started, and its connection closed. No request waits silently.
 
 mod bucket;
 mod copy;
@@ -23,7 +28,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use glommio::net::TcpStream;
-use minnow_net::http::{HttpConn, HttpError, RequestHead, ResponseHead};
+use minnow_net::http::{unless_stalled, HttpConn, HttpError, RequestHead, ResponseHead, Stalled};
 use minnow_net::s3::error::{S3Error, S3ErrorCode};
 use minnow_net::s3::router::{self, Endpoint, NULL_VERSION_ID};
 use minnow_net::s3::sigv4::{self, AuthOk, Credentials};
@@ -145,7 +150,7 @@ async fn serve(ctx: Rc<ServerCtx>, mut conn: HttpConn) {
             if let Some(key) = endpoint.key() {
                 let owner = ctx.cluster.owner_of(ctx.cluster.set_of(key));
                 if owner != ctx.cluster.core {
-                    hand_off(&ctx, conn, owner).await;
+                    hand_off(&ctx, conn, owner, &peeked).await;
                     return;
                 }
             }
@@ -156,25 +161,25 @@ async fn serve(ctx: Rc<ServerCtx>, mut conn: HttpConn) {
             Err(e) => return answer_bad_head(&ctx, &mut conn, e).await,
         };
         let request_id = ctx.next_request_id();
-        let result = match routed {
-            Ok(endpoint) => dispatch(&ctx, &mut conn, &head, endpoint).await,
-            Err(e) => Err(e),
+        let (bucket, key) = match &routed {
+            Ok(endpoint) => (
+                endpoint.bucket().map(str::to_string),
+                endpoint.key().map(str::to_string),
+            ),
+            Err(_) => (None, None),
         };
-        let written = match result {
-            Ok(Reply::Full(resp)) => {
-                // A success to an `Expect: 100-continue` request whose body was empty (so never
-                // read) still gets its 100 first: botocore reuses the status line of an early
-                // final response for the next request on the connection otherwise.
-                if head.expects_continue() && resp.status < 300 {
-                    let _ = conn.send_continue().await;
-                }
-                write_response(&mut conn, &request_id, resp, is_head(&head)).await
-            }
-            Ok(Reply::Streamed) => Ok(()),
-            Err(err) => {
-                let resource = head.path.clone();
-                let err = err.with_resource(resource);
-                write_error(&mut conn, &request_id, err, is_head(&head)).await
+        let progress = conn.progress();
+        let exchange = answer(&ctx, &mut conn, &head, routed, &request_id);
+        let written = match unless_stalled(&progress, ctx.config.stall_timeout, exchange).await {
+            Ok(written) => written,
+            Err(stalled) => {
+                let request = StalledRequest {
+                    head: &head,
+                    bucket: bucket.as_deref(),
+                    key: key.as_deref(),
+                    request_id: &request_id,
+                };
+                return answer_stalled(ctx.config.stall_timeout, &mut conn, request, stalled).await;
             }
         };
         if written.is_err() || !conn.reusable() {
@@ -195,16 +200,96 @@ async fn serve(ctx: Rc<ServerCtx>, mut conn: HttpConn) {
     }
 }
 
-async fn hand_off(ctx: &ServerCtx, conn: HttpConn, owner: crate::cross_core::CoreId) {
+/// Run one request and write its response.
+async fn answer(
+    ctx: &ServerCtx,
+    conn: &mut HttpConn,
+    head: &RequestHead,
+    routed: Result<Endpoint, S3Error>,
+    request_id: &str,
+) -> Result<(), HttpError> {
+    let result = match routed {
+        Ok(endpoint) => dispatch(ctx, conn, head, endpoint).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(Reply::Full(resp)) => {
+            // A success to an `Expect: 100-continue` request whose body was empty (so never
+            // read) still gets its 100 first: botocore reuses the status line of an early
+            // final response for the next request on the connection otherwise.
+            if head.expects_continue() && resp.status < 300 {
+                let _ = conn.send_continue().await;
+            }
+            write_response(conn, request_id, resp, is_head(head)).await
+        }
+        Ok(Reply::Streamed) => Ok(()),
+        Err(err) => {
+            let resource = head.path.clone();
+            let err = err.with_resource(resource);
+            write_error(conn, request_id, err, is_head(head)).await
+        }
+    }
+}
+
+/// What the log line of a cut request names.
+struct StalledRequest<'a> {
+    head: &'a RequestHead,
+    bucket: Option<&'a str>,
+    key: Option<&'a str>,
+    request_id: &'a str,
+}
+
+/// A request cut by the stall guard: one warning, a 503 if nothing of the response went out
+/// yet, and the connection closes (its state is whatever the cut left).
+async fn answer_stalled(
+    limit: std::time::Duration,
+    conn: &mut HttpConn,
+    request: StalledRequest<'_>,
+    stalled: Stalled,
+) {
+    tracing::warn!(
+        method = %request.head.method,
+        bucket = request.bucket.unwrap_or(""),
+        key = request.key.unwrap_or(""),
+        elapsed_ms = u64::try_from(stalled.elapsed.as_millis()).unwrap_or(u64::MAX),
+        request_id = request.request_id,
+        "request made no progress for {limit:?}; cut"
+    );
+    if !conn.response_started() {
+        let err = S3Error::with_message(
+            S3ErrorCode::ServiceUnavailable,
+            format!("the request made no progress for {limit:?}"),
+        )
+        .with_resource(request.head.path.clone());
+        let _ = write_error_closing(conn, request.request_id, err).await;
+    }
+}
+
+async fn hand_off(
+    ctx: &ServerCtx,
+    conn: HttpConn,
+    owner: crate::cross_core::CoreId,
+    peeked: &RequestHead,
+) {
     match conn.into_handoff() {
         Ok((fd, buffered)) => {
-            if let Err(e) = ctx
+            let send = ctx
                 .cluster
                 .mesh
-                .send(owner, CoreMessage::Handoff(Handoff { fd, buffered }))
-                .await
+                .send(owner, CoreMessage::Handoff(Handoff { fd, buffered }));
+            // The owner core drains its channel continuously; a full one for this long means
+            // that core is stuck, and the client should hear so rather than wait.
+            match glommio::timer::timeout(ctx.config.stall_timeout, async { Ok(send.await) }).await
             {
-                tracing::error!(error = %e, "hand-off failed; connection dropped");
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => tracing::error!(error = %e, "hand-off failed; connection dropped"),
+                Err(_) => tracing::warn!(
+                    method = %peeked.method,
+                    path = %peeked.path,
+                    core = owner.0,
+                    "hand-off: the owner core took no connection for {:?}; dropped",
+                    ctx.config.stall_timeout
+                ),
             }
         }
         Err(e) => tracing::warn!(error = %e, "cannot hand off connection"),
@@ -392,7 +477,7 @@ async fn dispatch(
             bucket,
             key,
             source,
-        } => copy::copy_object(ctx, head, &bucket, &key, source).await,
+        } => copy::copy_object(ctx, head, conn.progress(), &bucket, &key, source).await,
         GetObject {
             bucket,
             key,
@@ -454,6 +539,7 @@ async fn dispatch(
             copy::upload_part_copy(
                 ctx,
                 head,
+                conn.progress(),
                 &bucket,
                 &key,
                 &upload_id,

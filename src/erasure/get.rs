@@ -120,8 +120,7 @@ impl ObjectReader<'_> {
         let _slot = match inline {
             true => None,
             false => Some(
-                set.read_slots
-                    .acquire_permit(1)
+                crate::lock::acquire_cancel_safe(&set.read_slots, 1)
                     .await
                     .map_err(|e| ObjectError::Internal(format!("read slots: {e}")))?,
             ),

@@ -229,8 +229,7 @@ impl ErasureSet {
             Some(_) => {
                 let mib = upload_reservation_mib(n, file_hint);
                 Some(
-                    self.streaming_budget
-                        .acquire_static_permit(mib)
+                    crate::lock::acquire_cancel_safe(&self.streaming_budget, mib)
                         .await
                         .map_err(|e| ObjectError::Internal(format!("upload memory: {e}")))?,
                 )

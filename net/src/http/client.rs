@@ -272,7 +272,7 @@ impl HttpClient {
         if self.wbuf.is_empty() {
             return Ok(());
         }
-        let result = write_timed(&mut self.stream, &self.wbuf, self.timeout).await;
+        let result = write_timed(&mut self.stream, &self.wbuf, self.timeout, None).await;
         self.wbuf.clear();
         result
     }
@@ -283,7 +283,7 @@ impl HttpClient {
             return self.flush().await;
         }
         self.flush().await?;
-        write_timed(&mut self.stream, bytes, self.timeout).await
+        write_timed(&mut self.stream, bytes, self.timeout, None).await
     }
 
     /// Finish sending the request (the last chunk of a chunked body) and read the response head.
@@ -352,6 +352,7 @@ impl HttpClient {
             let mut src = TimedRead {
                 stream: &mut self.stream,
                 timeout: self.timeout,
+                progress: None,
             };
             if self.rbuf.fill_from(&mut src).await? == 0 {
                 self.reusable = false;
@@ -394,6 +395,7 @@ impl HttpClient {
         let mut src = TimedRead {
             stream: &mut self.stream,
             timeout: self.timeout,
+            progress: None,
         };
         let result = read_body(&mut self.body, &mut self.rbuf, &mut src, buf).await;
         match result {

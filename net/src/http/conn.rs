@@ -36,6 +36,7 @@ use super::buffer::ReadBuffer;
 use super::handoff::{dup_stream_fd, stream_from_fd};
 use super::response::{encode_head, invalid_input, status_line, FramingHeader, ResponseHead};
 use super::socket::{write_timed, TimedRead};
+use super::stall::Progress;
 use super::{parse_head, BodyFraming, HttpError, RequestHead};
 use glommio::net::TcpStream;
 use std::os::fd::OwnedFd;
@@ -118,6 +119,10 @@ pub struct HttpConn {
     response: ResponseState,
     /// False once the connection must close after the current exchange.
     keep_open: bool,
+    /// A final response head was written (maybe still buffered) in the current exchange.
+    responded: bool,
+    /// Moved by every socket read and write that transfers bytes (stall.rs).
+    progress: Progress,
 }
 
 impl HttpConn {
@@ -139,12 +144,25 @@ impl HttpConn {
             request_version_minor: 1,
             response: ResponseState::Idle,
             keep_open: true,
+            responded: false,
+            progress: Progress::default(),
         }
     }
 
     /// Replace the timeouts (tests, configuration).
     pub fn set_timeouts(&mut self, timeouts: ConnTimeouts) {
         self.timeouts = timeouts;
+    }
+
+    /// The connection's progress clock (a shared handle), for [`unless_stalled`](super::unless_stalled).
+    pub fn progress(&self) -> Progress {
+        self.progress.clone()
+    }
+
+    /// Whether the current exchange has started its final response: after that only closing
+    /// the connection can signal a failure.
+    pub fn response_started(&self) -> bool {
+        self.responded
     }
 
     /// The peer's address.
@@ -172,6 +190,7 @@ impl HttpConn {
         self.request_is_head = head.method == ::http::Method::HEAD;
         self.request_version_minor = head.version_minor;
         self.keep_open = head.keep_alive();
+        self.responded = false;
         Ok(Some(head))
     }
 
@@ -212,6 +231,7 @@ impl HttpConn {
             let mut src = TimedRead {
                 stream: &mut self.stream,
                 timeout,
+                progress: Some(&self.progress),
             };
             if self.rbuf.fill_from(&mut src).await? == 0 {
                 return if self.rbuf.is_empty() {
@@ -266,6 +286,7 @@ impl HttpConn {
         let mut src = TimedRead {
             stream: &mut self.stream,
             timeout: self.timeouts.body_read,
+            progress: Some(&self.progress),
         };
         read_body(&mut self.body, &mut self.rbuf, &mut src, buf).await
     }
@@ -330,6 +351,7 @@ impl HttpConn {
         if self.expect == Continue::Pending {
             self.expect = Continue::Refused;
         }
+        self.responded = true;
         let body_allowed = !(self.request_is_head || status == 204 || status == 304);
         let (framing, state) = match (resp.content_length, body_allowed) {
             _ if status == 204 => (FramingHeader::None, ResponseState::Idle),
@@ -434,7 +456,13 @@ impl HttpConn {
         if self.wbuf.is_empty() {
             return Ok(());
         }
-        let result = write_timed(&mut self.stream, &self.wbuf, self.timeouts.write).await;
+        let result = write_timed(
+            &mut self.stream,
+            &self.wbuf,
+            self.timeouts.write,
+            Some(&self.progress),
+        )
+        .await;
         self.wbuf.clear();
         result
     }
@@ -446,7 +474,13 @@ impl HttpConn {
             return self.flush().await;
         }
         self.flush().await?;
-        write_timed(&mut self.stream, bytes, self.timeouts.write).await
+        write_timed(
+            &mut self.stream,
+            bytes,
+            self.timeouts.write,
+            Some(&self.progress),
+        )
+        .await
     }
 
     /// Give up the connection for a hand-off: a dup'd fd of the socket and the unconsumed

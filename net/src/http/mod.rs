@@ -10,6 +10,7 @@
 //! * `conn.rs`: [`HttpConn`], one server connection: timeouts, keep-alive, 100-continue,
 //!   response writing, hand-off;
 //! * `handoff.rs`: the fd conversions of a hand-off (the crate's only `unsafe`);
+//! * `stall.rs`: [`Progress`] and [`unless_stalled`], which cut an exchange that stopped moving;
 //! * `client.rs`: [`HttpClient`];
 //! * `buffer.rs`, `socket.rs`: the read buffer and timed socket I/O under both.
 //!
@@ -35,6 +36,7 @@ mod handoff;
 mod head;
 mod response;
 mod socket;
+mod stall;
 
 pub use body::{RawBody, MAX_CHUNK_LINE_BYTES};
 pub use client::{
@@ -47,6 +49,7 @@ pub use conn::{
 };
 pub use head::parse_head;
 pub use response::{ResponseHead, SERVER_NAME};
+pub use stall::{unless_stalled, Progress, Stalled};
 
 /// Errors of the HTTP layer. Each one ends the connection; the server maps the ones that still
 /// allow an answer (malformed head, too large) to a 400 response first.

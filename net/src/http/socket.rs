@@ -8,6 +8,7 @@
 //! syscall with `MSG_DONTWAIT` and only then polls, so an abandoned operation moved no bytes.
 
 use super::buffer::RawSource;
+use super::stall::Progress;
 use super::HttpError;
 use futures_lite::{AsyncReadExt, AsyncWriteExt};
 use glommio::net::TcpStream;
@@ -19,6 +20,8 @@ use std::time::Duration;
 pub(crate) struct TimedRead<'a> {
     pub(crate) stream: &'a mut TcpStream,
     pub(crate) timeout: Duration,
+    /// Marked whenever bytes arrive (the server's connections; the client has none).
+    pub(crate) progress: Option<&'a Progress>,
 }
 
 impl RawSource for TimedRead<'_> {
@@ -28,17 +31,23 @@ impl RawSource for TimedRead<'_> {
         }
         let stream = &mut *self.stream;
         let read = async { stream.read(buf).await.map_err(GlommioError::from) };
-        glommio::timer::timeout(self.timeout, read)
+        let n = glommio::timer::timeout(self.timeout, read)
             .await
-            .map_err(from_glommio)
+            .map_err(from_glommio)?;
+        if let (Some(progress), true) = (self.progress, n > 0) {
+            progress.mark();
+        }
+        Ok(n)
     }
 }
 
-/// Write all of `bytes`, each write syscall waiting at most `timeout` for socket space.
+/// Write all of `bytes`, each write syscall waiting at most `timeout` for socket space and
+/// marking `progress` when it moved bytes.
 pub(crate) async fn write_timed(
     stream: &mut TcpStream,
     bytes: &[u8],
     timeout: Duration,
+    progress: Option<&Progress>,
 ) -> Result<(), HttpError> {
     let mut written = 0;
     while written < bytes.len() {
@@ -49,6 +58,9 @@ pub(crate) async fn write_timed(
             .map_err(from_glommio)?;
         if n == 0 {
             return Err(HttpError::Closed);
+        }
+        if let Some(progress) = progress {
+            progress.mark();
         }
         written += n;
     }
