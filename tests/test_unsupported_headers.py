@@ -40,8 +40,10 @@ WRITE_CASES = [
     (SSE_KMS, NOT_IMPLEMENTED),
     (LOCK, NO_LOCK_CONFIG),
     (LEGAL_HOLD, NO_LOCK_CONFIG),
+    ({"x-amz-tagging": "team=a"}, NOT_IMPLEMENTED),
+    ({"x-amz-website-redirect-location": "/elsewhere"}, NOT_IMPLEMENTED),
 ]
-WRITE_IDS = ["sse-c", "sse-s3", "sse-kms", "lock", "legal-hold"]
+WRITE_IDS = ["sse-c", "sse-s3", "sse-kms", "lock", "legal-hold", "tagging", "website-redirect"]
 
 
 def err(e: pytest.ExceptionInfo) -> tuple[int, str]:
@@ -174,6 +176,15 @@ def test_conditional_put_refused(server, s3, bucket, header):
     resp = signed_request(server, "PUT", f"/{bucket}/cond", header, b"overwrite")
     assert_refused(resp, NOT_IMPLEMENTED)
     assert s3.get_object(Bucket=bucket, Key="cond")["Body"].read() == b"original"
+
+
+@pytest.mark.parametrize("header", [{"If-Match": '"0123456789abcdef0123456789abcdef"'}, {"x-amz-if-match-size": "8"}])
+def test_conditional_delete_refused(server, s3, bucket, header):
+    """minnow would delete unconditionally: refusing keeps the object the condition protected."""
+    s3.put_object(Bucket=bucket, Key="cond-del", Body=b"original")
+    resp = signed_request(server, "DELETE", f"/{bucket}/cond-del", header)
+    assert_refused(resp, NOT_IMPLEMENTED)
+    assert s3.get_object(Bucket=bucket, Key="cond-del")["Body"].read() == b"original"
 
 
 def test_conditional_complete_multipart_refused(server, s3, bucket):

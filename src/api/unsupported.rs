@@ -4,10 +4,14 @@
 //! overwrite the client asked to prevent), so such a request is refused, before its body is
 //! read, with the answer S3 itself gives in minnow's situation.
 //!
+//! Settings minnow would otherwise drop are refused the same way: object tags
+//! (`x-amz-tagging`; the tagging API is not implemented either) and
+//! `x-amz-website-redirect-location` (no website hosting), so a client never believes it stored
+//! them.
+//!
 //! Left alone on purpose (they ask for no protection or condition, or minnow gives it anyway):
 //! `x-amz-acl: private` / `bucket-owner-full-control` (what every minnow object has),
-//! `x-amz-tagging`, `x-amz-website-redirect-location`, `x-amz-request-payer`,
-//! `x-amz-expected-bucket-owner`, `x-amz-object-ownership`.
+//! `x-amz-request-payer`, `x-amz-expected-bucket-owner`, `x-amz-object-ownership`.
 
 use minnow_net::http::RequestHead;
 use minnow_net::s3::error::{S3Error, S3ErrorCode};
@@ -24,6 +28,8 @@ enum Operation {
     Read,
     /// CreateBucket.
     NewBucket,
+    /// DeleteObject.
+    Delete,
 }
 
 /// Refuses a request whose headers ask for a feature minnow lacks; runs after authentication
@@ -37,6 +43,7 @@ pub fn check(head: &RequestHead, endpoint: &Endpoint) -> Result<(), S3Error> {
         }
         GetObject { .. } | HeadObject { .. } => Operation::Read,
         CreateBucket { .. } => Operation::NewBucket,
+        DeleteObject { .. } => Operation::Delete,
         _ => return Ok(()),
     };
     for (name, value) in head.headers.iter() {
@@ -58,7 +65,7 @@ pub fn check(head: &RequestHead, endpoint: &Endpoint) -> Result<(), S3Error> {
 /// The answer to one header of a request, if it is refused.
 fn refusal(operation: Operation, endpoint: &Endpoint, name: &str, value: &str) -> Option<S3Error> {
     use Operation::*;
-    let object_op = operation != NewBucket;
+    let object_op = !matches!(operation, NewBucket | Delete);
     // SSE-C: AWS and MinIO answer a customer key sent over plain HTTP with this error, and
     // minnow serves plain HTTP only, so it is the answer S3 gives here (and it stays true:
     // minnow has no TLS and no SSE-C).
@@ -113,10 +120,29 @@ fn refusal(operation: Operation, endpoint: &Endpoint, name: &str, value: &str) -
         endpoint,
         Endpoint::PutObject { .. } | Endpoint::CompleteMultipartUpload { .. }
     ) && matches!(name, "if-match" | "if-none-match");
-    if conditional_write || (operation == NewObject && name == "x-amz-write-offset-bytes") {
+    let conditional_delete = operation == Delete
+        && matches!(
+            name,
+            "if-match" | "x-amz-if-match-last-modified-time" | "x-amz-if-match-size"
+        );
+    if conditional_write
+        || conditional_delete
+        || (operation == NewObject && name == "x-amz-write-offset-bytes")
+    {
         return Some(S3Error::with_message(
             S3ErrorCode::NotImplemented,
             format!("Conditional writes ({name}) are not implemented by minnow"),
+        ));
+    }
+    // Settings that would be silently dropped: tags (CopyObject's tags only come from this
+    // header too, with `x-amz-tagging-directive: REPLACE`) and a website redirect.
+    if operation == NewObject
+        && ((name == "x-amz-tagging" && !value.is_empty())
+            || name == "x-amz-website-redirect-location")
+    {
+        return Some(S3Error::with_message(
+            S3ErrorCode::NotImplemented,
+            format!("{name} is not implemented by minnow: the object would be stored without it"),
         ));
     }
     None
@@ -195,6 +221,8 @@ mod tests {
                 ("x-amz-acl", "public-read", AccessControlListNotSupported),
                 ("x-amz-grant-read", "id=x", AccessControlListNotSupported),
                 ("x-amz-write-offset-bytes", "0", NotImplemented),
+                ("x-amz-tagging", "a=1", NotImplemented),
+                ("x-amz-website-redirect-location", "/x", NotImplemented),
             ] {
                 assert_eq!(answer(new_object, name, value), Some(code), "{name}");
             }
@@ -250,10 +278,17 @@ mod tests {
             Some(AccessControlListNotSupported)
         );
         assert_eq!(answer(&bucket, "x-amz-acl", "private"), None);
-        // Operations these headers mean nothing to.
+        // Conditional deletes; the write settings mean nothing to a DELETE.
+        assert_eq!(answer(&delete, "if-match", "\"e\""), Some(NotImplemented));
+        assert_eq!(
+            answer(&delete, "x-amz-if-match-size", "3"),
+            Some(NotImplemented)
+        );
         assert_eq!(
             answer(&delete, "x-amz-server-side-encryption", "AES256"),
             None
         );
+        assert_eq!(answer(&delete, "x-amz-tagging", "a=1"), None);
+        assert_eq!(answer(&put(), "x-amz-tagging", ""), None);
     }
 }
