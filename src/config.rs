@@ -3,6 +3,7 @@
 //! deployments and scripts carry over; the `MINNOW_` name wins when both are set.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use crate::topology::Topology;
 
@@ -66,6 +67,88 @@ pub struct ServerConfig {
     pub domain: Option<String>,
     /// Parity per storage class.
     pub storage: StorageClasses,
+    /// Waits and memory bounds that keep one client from holding up others.
+    pub limits: Limits,
+}
+
+/// What a slow or stuck client may hold, and how long anyone waits for it (ARCHITECTURE.md
+/// section 2, "Slow clients"). All from the environment; the defaults suit production, tests
+/// shorten them.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Limits {
+    /// `MINNOW_LOCK_TIMEOUT` (seconds, default 30): longest wait for an object lock; then 503
+    /// SlowDown.
+    pub lock_wait: Duration,
+    /// `MINNOW_BODY_MIN_RATE` (bytes per second, default 4096; 0 turns the check off) and
+    /// `MINNOW_BODY_RATE_GRACE` (seconds, default 20): every `grace` the server spends waiting
+    /// for a request body must bring at least `min_rate x grace` bytes, else the request ends
+    /// with 400 RequestTimeout.
+    pub body_min_rate: u64,
+    /// See [`Limits::body_min_rate`].
+    pub body_rate_grace: Duration,
+    /// `MINNOW_API_BODY_MEMORY_MIB` (default 64): memory for request bodies read whole (XML),
+    /// for the whole process, shared out evenly between the cores.
+    pub body_memory_bytes: u64,
+    /// `MINNOW_API_REQUESTS_DEADLINE` (seconds, default 10): longest wait for that memory;
+    /// then 503 SlowDown.
+    pub body_memory_wait: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            lock_wait: crate::lock::LOCK_WAIT_DEFAULT,
+            body_min_rate: 4096,
+            body_rate_grace: Duration::from_secs(20),
+            body_memory_bytes: 64 << 20,
+            body_memory_wait: Duration::from_secs(10),
+        }
+    }
+}
+
+/// [`Limits`] from the environment, defaults for what is not set.
+pub fn limits() -> Result<Limits, ConfigError> {
+    let d = Limits::default();
+    let number = |var| number(var, env_var(var));
+    let seconds = |var| seconds(var, env_var(var));
+    Ok(Limits {
+        lock_wait: seconds("MINNOW_LOCK_TIMEOUT")?.unwrap_or(d.lock_wait),
+        body_min_rate: number("MINNOW_BODY_MIN_RATE")?.unwrap_or(d.body_min_rate),
+        body_rate_grace: seconds("MINNOW_BODY_RATE_GRACE")?.unwrap_or(d.body_rate_grace),
+        body_memory_bytes: number("MINNOW_API_BODY_MEMORY_MIB")?
+            .map_or(d.body_memory_bytes, |mib| mib << 20),
+        body_memory_wait: seconds("MINNOW_API_REQUESTS_DEADLINE")?.unwrap_or(d.body_memory_wait),
+    })
+}
+
+/// A whole number from `var`'s `value`, if set.
+fn number(var: &'static str, value: Option<String>) -> Result<Option<u64>, ConfigError> {
+    let Some(value) = value else {
+        return Ok(None);
+    };
+    match value.trim().parse::<u64>() {
+        Ok(n) if n < 1 << 40 => Ok(Some(n)),
+        _ => Err(ConfigError::BadValue {
+            var,
+            value,
+            reason: "expected a whole number".into(),
+        }),
+    }
+}
+
+/// A positive duration in seconds (fractions allowed) from `var`'s `value`, if set.
+fn seconds(var: &'static str, value: Option<String>) -> Result<Option<Duration>, ConfigError> {
+    let Some(value) = value else {
+        return Ok(None);
+    };
+    match value.trim().parse::<f64>() {
+        Ok(s) if s > 0.0 && s <= 86_400.0 => Ok(Some(Duration::from_secs_f64(s))),
+        _ => Err(ConfigError::BadValue {
+            var,
+            value,
+            reason: "expected seconds, more than 0 and at most 86400".into(),
+        }),
+    }
 }
 
 /// Read a variable by its minnow name, falling back to its MinIO name.
@@ -192,6 +275,28 @@ mod tests {
         ];
         for (size, parity) in cases {
             assert_eq!(default_standard_parity(size), parity, "set size {size}");
+        }
+    }
+
+    #[test]
+    fn limit_values() {
+        let v = |s: &str| Some(s.to_string());
+        assert_eq!(number("N", None).unwrap(), None);
+        assert_eq!(number("N", v(" 4096 ")).unwrap(), Some(4096));
+        assert_eq!(number("N", v("0")).unwrap(), Some(0));
+        for bad in ["-1", "1.5", "x", "99999999999999999999"] {
+            assert!(number("N", v(bad)).is_err(), "{bad}");
+        }
+        assert_eq!(
+            seconds("S", v("0.25")).unwrap(),
+            Some(Duration::from_millis(250))
+        );
+        assert_eq!(
+            seconds("S", v("30")).unwrap(),
+            Some(Duration::from_secs(30))
+        );
+        for bad in ["0", "-1", "x", "inf", "NaN", "100000"] {
+            assert!(seconds("S", v(bad)).is_err(), "{bad}");
         }
     }
 

@@ -91,6 +91,7 @@ fn server_config(args: ServerArgs) -> Result<ServerConfig, String> {
         credential_source,
         domain: config::env_var("MINNOW_DOMAIN"),
         storage,
+        limits: config::limits().map_err(|e| e.to_string())?,
     })
 }
 

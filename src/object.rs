@@ -82,6 +82,9 @@ pub enum ObjectError {
     /// A drive returned something that cannot be right (corrupt metadata on quorum, ...).
     #[error("internal error: {0}")]
     Internal(String),
+    /// The object's lock was not granted in time (another operation holds it).
+    #[error(transparent)]
+    LockTimeout(#[from] crate::lock::LockTimeout),
 }
 
 impl ObjectError {

@@ -49,7 +49,7 @@ pub async fn create_bucket(
     auth: &AuthOk,
     bucket: &str,
 ) -> Result<Reply, S3Error> {
-    let body = read_small_body(conn, head, auth).await?;
+    let body = read_small_body(ctx, conn, head, auth).await?;
     if !body.is_empty() {
         xml::parse_create_bucket_configuration(&body)?;
     }
@@ -128,8 +128,9 @@ pub async fn delete_objects(
             "Missing required header for this request: Content-MD5",
         ));
     }
-    let body = read_small_body(conn, head, auth).await?;
+    let body = read_small_body(ctx, conn, head, auth).await?;
     let request = xml::parse_delete(&body)?;
+    drop(body); // its memory goes back before the deletes
     ctx.cluster.stat_bucket(bucket).await?;
     let mut result = DeleteResult {
         quiet: request.quiet,

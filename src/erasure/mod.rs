@@ -99,6 +99,12 @@ impl ErasureSet {
         }
     }
 
+    /// The same set with lock requests waiting at most `wait` (see `crate::lock`).
+    pub fn with_lock_wait(mut self, wait: std::time::Duration) -> Self {
+        self.locks = NamespaceLock::new(wait);
+        self
+    }
+
     /// This set's index.
     pub fn index(&self) -> SetIndex {
         self.index

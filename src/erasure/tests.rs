@@ -7,7 +7,7 @@ use std::rc::Rc;
 
 use async_trait::async_trait;
 use glommio::LocalExecutorBuilder;
-use minnow_io::{DiskInfo, Drive, DriveError, FileWriter, LocalDrive, VolInfo};
+use minnow_io::{DiskInfo, Drive, DriveError, FileReader, FileWriter, LocalDrive, VolInfo};
 use minnow_net::http::{BodyRead, HttpError};
 
 use super::*;
@@ -29,10 +29,42 @@ enum Fault {
 /// A drive that forwards to a local drive unless told to fail.
 struct FaultDrive {
     inner: LocalDrive,
-    fault: Cell<Fault>,
-    /// Shard reads in progress now, and the most seen at once.
-    reading: Cell<usize>,
-    most_reading: Cell<usize>,
+    fault: Rc<Cell<Fault>>,
+    reads: Rc<ReadCount>,
+}
+
+/// Shard reads in progress on a drive now, and the most seen at once.
+#[derive(Default)]
+struct ReadCount {
+    now: Cell<usize>,
+    most: Cell<usize>,
+}
+
+impl ReadCount {
+    async fn count<T>(&self, read: impl std::future::Future<Output = T>) -> T {
+        self.now.set(self.now.get() + 1);
+        self.most.set(self.most.get().max(self.now.get()));
+        let result = read.await;
+        self.now.set(self.now.get() - 1);
+        result
+    }
+}
+
+/// A file opened through a [`FaultDrive`]: its reads fail while the drive is offline.
+struct FaultReader {
+    inner: Box<dyn FileReader>,
+    fault: Rc<Cell<Fault>>,
+    reads: Rc<ReadCount>,
+}
+
+#[async_trait(?Send)]
+impl FileReader for FaultReader {
+    async fn read_at(&self, offset: u64, len: usize) -> Result<Vec<u8>, DriveError> {
+        if self.fault.get() == Fault::Offline {
+            return Err(DriveError::Offline);
+        }
+        self.reads.count(self.inner.read_at(offset, len)).await
+    }
 }
 
 impl FaultDrive {
@@ -97,12 +129,17 @@ impl Drive for FaultDrive {
         len: usize,
     ) -> Result<Vec<u8>, DriveError> {
         self.check()?;
-        self.reading.set(self.reading.get() + 1);
-        self.most_reading
-            .set(self.most_reading.get().max(self.reading.get()));
-        let read = self.inner.read_file(vol, path, offset, len).await;
-        self.reading.set(self.reading.get() - 1);
-        read
+        self.reads
+            .count(self.inner.read_file(vol, path, offset, len))
+            .await
+    }
+    async fn open_file(&self, vol: &str, path: &str) -> Result<Box<dyn FileReader>, DriveError> {
+        self.check()?;
+        Ok(Box::new(FaultReader {
+            inner: self.inner.open_file(vol, path).await?,
+            fault: self.fault.clone(),
+            reads: self.reads.clone(),
+        }))
     }
     async fn rename_data(
         &self,
@@ -191,9 +228,8 @@ impl TestSet {
             let inner = LocalDrive::open(dir).await.unwrap();
             drives.push(Rc::new(FaultDrive {
                 inner,
-                fault: Cell::new(Fault::None),
-                reading: Cell::new(0),
-                most_reading: Cell::new(0),
+                fault: Rc::new(Cell::new(Fault::None)),
+                reads: Rc::default(),
             }));
         }
         let storage = crate::config::storage_classes(n, None, None).unwrap();
@@ -465,11 +501,11 @@ fn concurrent_gets_are_bounded_by_the_read_slots() {
             assert!(reader.await.unwrap() == body);
         }
         for d in &t.drives {
-            let most = d.most_reading.get();
+            let most = d.reads.most.get();
             assert!(most as u64 <= CHUNK_READS_MAX, "{most} shard reads at once");
         }
         // The bound was reached, not merely respected by a serial schedule.
-        let most = t.drives.iter().map(|d| d.most_reading.get()).max();
+        let most = t.drives.iter().map(|d| d.reads.most.get()).max();
         assert_eq!(most, Some(CHUNK_READS_MAX as usize));
     });
 }
@@ -609,5 +645,45 @@ fn listing_and_deletes() {
             t.get("a").await,
             Err(ObjectError::NoSuchBucket(_))
         ));
+    });
+}
+
+#[test]
+fn a_paused_reader_never_delays_a_writer_and_keeps_its_version() {
+    run(|| async {
+        let t = TestSet::new(4).await;
+        let old = data((6 << 20) + 11, 3);
+        t.put("k", &old).await.unwrap();
+        let mut reader = t.set.open_object("b", "k").await.unwrap();
+        let first = reader.read_chunk(0, 1 << 20).await.unwrap();
+        // The reader now pauses. A writer and a delete of the same key go ahead at once (with
+        // the old read lock they would wait for the reader to be dropped).
+        let bounded = std::time::Duration::from_secs(20);
+        let new = data((5 << 20) + 7, 4);
+        glommio::timer::timeout(bounded, async { Ok(t.put("k", &new).await) })
+            .await
+            .expect("PUT waited for a paused reader")
+            .unwrap();
+        assert!(t.get("k").await.unwrap() == new);
+        glommio::timer::timeout(bounded, async { Ok(t.set.delete_object("b", "k").await) })
+            .await
+            .expect("DELETE waited for a paused reader")
+            .unwrap();
+        assert!(matches!(
+            t.get("k").await,
+            Err(ObjectError::NoSuchKey { .. })
+        ));
+        // The old data directories are gone from every drive, yet the reader reads on from its
+        // open files: the complete old bytes, nothing of the new version.
+        let mut leftovers = Vec::new();
+        for slot in 0..4 {
+            find_files(&t.drive_dir(slot).join("b"), "part.1", &mut leftovers);
+        }
+        assert!(leftovers.is_empty(), "{leftovers:?}");
+        let mut got = first;
+        while (got.len() as u64) < reader.info.size {
+            got.extend(reader.read_chunk(got.len() as u64, 3 << 20).await.unwrap());
+        }
+        assert!(got == old, "the reader saw bytes of another version");
     });
 }

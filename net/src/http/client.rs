@@ -352,6 +352,7 @@ impl HttpClient {
             let mut src = TimedRead {
                 stream: &mut self.stream,
                 timeout: self.timeout,
+                deadline: None,
             };
             if self.rbuf.fill_from(&mut src).await? == 0 {
                 self.reusable = false;
@@ -394,6 +395,7 @@ impl HttpClient {
         let mut src = TimedRead {
             stream: &mut self.stream,
             timeout: self.timeout,
+            deadline: None,
         };
         let result = read_body(&mut self.body, &mut self.rbuf, &mut src, buf).await;
         match result {
