@@ -7,9 +7,11 @@
 //! a GET opens shard files only under the read lock, and old data directories are removed only
 //! under the write lock.
 //!
-//! A lock is a FIFO semaphore of [`WRITER_UNITS`] units: a reader takes one, a writer takes all of
-//! them. glommio queues a new request behind any waiter, so a waiting writer is not starved by
-//! readers that arrive after it. Entries leave the table when the last guard drops.
+//! A lock is a semaphore of [`WRITER_UNITS`] units: a reader takes one, a writer takes all of
+//! them. glommio queues a new request behind any waiter, but when units come back it wakes
+//! every queued request that fits, so readers queued behind a waiting writer may go first while
+//! other readers still hold the lock. Read holds are short (see below), so a writer waits for
+//! little. Entries leave the table when the last guard drops.
 //!
 //! Every wait is bounded ([`LOCK_WAIT_DEFAULT`], `MINNOW_LOCK_TIMEOUT`): a lock not granted in
 //! time is a [`LockTimeout`], which the S3 layer answers with 503 SlowDown, never a hang. Holders

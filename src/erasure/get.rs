@@ -39,8 +39,11 @@ pub struct ObjectReader<'a> {
     /// The read lock, held from `open_object` until the first part's shard files are open.
     guard: Option<LockGuard>,
     /// The part whose shard files are open, and per slot its file (or why it is not there).
-    open_part: Option<(u32, Vec<Result<Box<dyn FileReader>, DriveError>>)>,
+    open_part: Option<(u32, Vec<ShardFile>)>,
 }
+
+/// One drive's shard file of a part, opened, or why it could not be.
+type ShardFile = Result<Box<dyn FileReader>, DriveError>;
 
 impl ErasureSet {
     /// Open an object for reading; see the module header.
