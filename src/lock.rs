@@ -120,6 +120,11 @@ impl NamespaceLock {
         self.acquire(name, WRITER_UNITS).await
     }
 
+    /// How long a lock request waits at most.
+    pub fn wait(&self) -> Duration {
+        self.wait
+    }
+
     /// Entries currently in the table.
     pub fn len(&self) -> usize {
         self.locks.borrow().len()

@@ -23,7 +23,7 @@ impl From<ObjectError> for S3Error {
             Body(_) => S3ErrorCode::IncompleteBody,
             InvalidArgument(_) => S3ErrorCode::InvalidArgument,
             Internal(_) => S3ErrorCode::InternalError,
-            LockTimeout(_) => S3ErrorCode::SlowDown,
+            SlowDown(_) => S3ErrorCode::SlowDown,
         };
         if code.status() >= 500 {
             let at = std::panic::Location::caller();
@@ -35,7 +35,7 @@ impl From<ObjectError> for S3Error {
             | WriteQuorum { .. }
             | StorageFull { .. }
             | Internal(_)
-            | LockTimeout(_) => S3Error::new(code),
+            | SlowDown(_) => S3Error::new(code),
             _ => S3Error::with_message(code, e.to_string()),
         }
     }
@@ -67,7 +67,7 @@ mod tests {
     }
 
     #[test]
-    fn lock_timeouts_are_slow_down() {
+    fn waits_that_time_out_are_slow_down() {
         let e: S3Error = ObjectError::from(crate::lock::LockTimeout {
             name: "b/k".into(),
             mode: "write",
@@ -75,6 +75,9 @@ mod tests {
         })
         .into();
         assert_eq!((e.code.code(), e.status()), ("SlowDown", 503));
+        assert!(!e.message().contains("b/k"), "the cause stays in the log");
+        let e: S3Error = ObjectError::SlowDown("upload memory".into()).into();
+        assert_eq!(e.code, S3ErrorCode::SlowDown);
     }
 
     #[test]

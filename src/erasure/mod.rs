@@ -99,7 +99,8 @@ impl ErasureSet {
         }
     }
 
-    /// The same set with lock requests waiting at most `wait` (see `crate::lock`).
+    /// The same set with lock requests, and uploads waiting for write-buffer memory, waiting at
+    /// most `wait` (see `crate::lock`).
     pub fn with_lock_wait(mut self, wait: std::time::Duration) -> Self {
         self.locks = NamespaceLock::new(wait);
         self

@@ -349,19 +349,33 @@ impl ErasureSet {
         })
     }
 
-    /// Reserve an upload's write-buffer memory (see [`STREAMING_BUDGET_MIB`]) and create its
-    /// shard file `file` on every drive.
+    /// Reserve an upload's write-buffer memory (see [`STREAMING_BUDGET_MIB`]), waiting at most
+    /// the set's lock wait, and create its shard file `file` on every drive.
     async fn start_streaming(
         &self,
         file: &str,
         file_hint: u64,
     ) -> Result<(StaticPermit, Vec<Result<Box<dyn FileWriter>, DriveError>>), ObjectError> {
         let mib = upload_reservation_mib(self.drives.len(), file_hint);
-        let permit = self
-            .streaming_budget
-            .acquire_static_permit(mib)
-            .await
-            .map_err(|e| ObjectError::Internal(format!("upload memory: {e}")))?;
+        let wait = self.locks.wait();
+        let budget = &self.streaming_budget;
+        let permit = match glommio::timer::timeout(wait, async {
+            Ok(budget.acquire_static_permit(mib).await)
+        })
+        .await
+        {
+            Ok(Ok(permit)) => permit,
+            Ok(Err(e)) => return Err(ObjectError::Internal(format!("upload memory: {e}"))),
+            Err(_) => {
+                // A waiter woken just as it timed out leaves its units unclaimed: wake the next.
+                budget.signal(0);
+                return Err(ObjectError::SlowDown(format!(
+                    "set {}: {mib} MiB of upload memory not granted within {wait:?} ({} MiB free)",
+                    self.index.0,
+                    budget.available()
+                )));
+            }
+        };
         let opened = self
             .on_all(|_, d| {
                 let file = file.to_string();

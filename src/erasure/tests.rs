@@ -220,6 +220,10 @@ impl Drop for TestSet {
 
 impl TestSet {
     async fn new(n: usize) -> TestSet {
+        TestSet::with_lock_wait(n, crate::lock::LOCK_WAIT_DEFAULT).await
+    }
+
+    async fn with_lock_wait(n: usize, wait: std::time::Duration) -> TestSet {
         let root = std::env::temp_dir().join(format!("minnow-set-{}", rand::random::<u64>()));
         let mut drives = Vec::new();
         for i in 0..n {
@@ -240,7 +244,8 @@ impl TestSet {
                 .map(|d| Some(d.clone() as Rc<dyn Drive>))
                 .collect(),
             storage,
-        );
+        )
+        .with_lock_wait(wait);
         set.make_bucket("b").await.unwrap();
         TestSet { root, set, drives }
     }
@@ -685,5 +690,116 @@ fn a_paused_reader_never_delays_a_writer_and_keeps_its_version() {
             got.extend(reader.read_chunk(got.len() as u64, 3 << 20).await.unwrap());
         }
         assert!(got == old, "the reader saw bytes of another version");
+    });
+}
+
+/// A body that delivers `sent` bytes, then never another.
+struct StalledBody {
+    sent: Vec<u8>,
+    pos: usize,
+}
+
+#[async_trait(?Send)]
+impl BodyRead for StalledBody {
+    async fn read(&mut self, buf: &mut [u8]) -> Result<usize, HttpError> {
+        if self.pos == self.sent.len() {
+            futures::future::pending::<()>().await;
+        }
+        let n = buf.len().min(self.sent.len() - self.pos);
+        buf[..n].copy_from_slice(&self.sent[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
+#[test]
+fn stalled_uploads_hold_upload_memory_only_once_a_block_arrived_and_waits_are_bounded() {
+    run(|| async {
+        let wait = std::time::Duration::from_millis(300);
+        let t = Rc::new(TestSet::with_lock_wait(4, wait).await);
+        // Each 64 MiB upload reserves a quarter of the set's budget.
+        let stall = |key: &'static str, sent: usize| {
+            let t = t.clone();
+            glommio::spawn_local(async move {
+                let mut body = StalledBody {
+                    sent: data(sent, 1),
+                    pos: 0,
+                };
+                let size = Some(64 << 20);
+                let _ = t
+                    .set
+                    .stage_object("b", key, &mut body, size, PutOptions::default())
+                    .await;
+            })
+        };
+        // Four bodies that stalled inside their first block hold nothing: a PUT goes through.
+        let early: Vec<_> = ["e1", "e2", "e3", "e4"]
+            .iter()
+            .map(|k| stall(k, 1000))
+            .collect();
+        glommio::timer::sleep(std::time::Duration::from_millis(50)).await;
+        let bytes = data(3 << 20, 2);
+        t.put("beside-early", &bytes).await.unwrap();
+        // Four that sent a whole block hold the budget: the next upload waits, boundedly.
+        let late: Vec<_> = ["l1", "l2", "l3", "l4"]
+            .iter()
+            .map(|k| stall(k, minnow_codec::BLOCK_SIZE))
+            .collect();
+        glommio::timer::sleep(std::time::Duration::from_millis(50)).await;
+        let err = t.put("beside-late", &bytes).await.err();
+        assert!(matches!(err, Some(ObjectError::SlowDown(_))), "{err:?}");
+        // Once they are gone (cut, in the server), uploads stream again.
+        drop(late);
+        t.put("after", &bytes).await.unwrap();
+        assert_eq!(t.get("after").await.unwrap(), bytes);
+        drop(early);
+    });
+}
+
+#[test]
+fn a_later_part_of_a_replaced_multipart_object_fails_rather_than_mixing() {
+    run(|| async {
+        let t = TestSet::new(4).await;
+        let id = t
+            .set
+            .new_multipart("b", "mp", PutOptions::default())
+            .await
+            .unwrap();
+        let parts = [data(5 << 20, 11), data(300_000, 12)];
+        let mut chosen = Vec::new();
+        for (n, bytes) in (1u32..).zip(&parts) {
+            let mut body = SliceBody {
+                data: bytes,
+                pos: 0,
+            };
+            let staged = t
+                .set
+                .stage_part("b", "mp", &id, n, &mut body, Some(bytes.len() as u64))
+                .await
+                .unwrap();
+            let etag = format!("{:x}", md5::Md5::digest(bytes));
+            t.set
+                .commit_part("b", "mp", &id, n, staged, etag.clone(), Vec::new())
+                .await
+                .unwrap();
+            chosen.push((n, etag));
+        }
+        t.set
+            .complete_multipart("b", "mp", &id, &chosen)
+            .await
+            .unwrap();
+        let mut reader = t.set.open_object("b", "mp").await.unwrap();
+        let first = reader.read_chunk(0, 1 << 20).await.unwrap();
+        assert!(first == parts[0][..1 << 20]);
+        t.put("mp", &data(6 << 20, 13)).await.unwrap();
+        // Part 1 is open: it reads on. Part 2 was never opened and its version is gone.
+        let rest = reader.read_chunk(1 << 20, 4 << 20).await.unwrap();
+        assert!(rest == parts[0][1 << 20..]);
+        let second = reader.read_chunk(5 << 20, 1 << 20).await;
+        assert!(
+            matches!(second, Err(ObjectError::ReadQuorum { .. })),
+            "{:?}",
+            second.map(|b| b.len())
+        );
     });
 }
