@@ -76,8 +76,8 @@ pub struct ServerConfig {
 /// shorten them.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Limits {
-    /// `MINNOW_LOCK_TIMEOUT` (seconds, default 30): longest wait for an object lock; then 503
-    /// SlowDown.
+    /// `MINNOW_LOCK_TIMEOUT` (seconds, default 30): longest wait for an object lock, and for an
+    /// upload's write-buffer memory; then 503 SlowDown.
     pub lock_wait: Duration,
     /// `MINNOW_BODY_MIN_RATE` (bytes per second, default 4096; 0 turns the check off) and
     /// `MINNOW_BODY_RATE_GRACE` (seconds, default 20): every `grace` the server spends waiting
@@ -87,7 +87,8 @@ pub struct Limits {
     /// See [`Limits::body_min_rate`].
     pub body_rate_grace: Duration,
     /// `MINNOW_API_BODY_MEMORY_MIB` (default 64): memory for request bodies read whole (XML),
-    /// for the whole process, shared out evenly between the cores.
+    /// for the whole process, shared out evenly between the cores (each core at least one
+    /// body of the largest size).
     pub body_memory_bytes: u64,
     /// `MINNOW_API_REQUESTS_DEADLINE` (seconds, default 10): longest wait for that memory;
     /// then 503 SlowDown.
@@ -98,8 +99,8 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             lock_wait: crate::lock::LOCK_WAIT_DEFAULT,
-            body_min_rate: 4096,
-            body_rate_grace: Duration::from_secs(20),
+            body_min_rate: minnow_net::http::BODY_MIN_RATE,
+            body_rate_grace: minnow_net::http::BODY_RATE_GRACE,
             body_memory_bytes: 64 << 20,
             body_memory_wait: Duration::from_secs(10),
         }
