@@ -127,6 +127,8 @@ impl ObjectReader<'_> {
             true => self.guard = None,
             false => self.open_part_files(&part).await?,
         }
+        // Inline objects have no files: every slot answers from its xl.meta copy.
+        let files = self.open_part.as_ref().map_or(&[][..], |(_, files)| files);
         let _slot = match inline {
             true => None,
             false => Some(
@@ -154,7 +156,7 @@ impl ObjectReader<'_> {
         let block_len = |b: u64| -> usize { (part.size - b * bs).min(bs) as usize };
 
         let shards = self
-            .read_good_shards(&part, start, end, first, last_excl, &block_len)
+            .read_good_shards(files, start, end, first, last_excl, &block_len)
             .await?;
 
         let data = layout.data;
@@ -204,11 +206,12 @@ impl ObjectReader<'_> {
         Ok(out)
     }
 
-    /// Per shard index, the verified bytes `[start, end)` of its shard file, for at least `data`
-    /// shards (data shards preferred). Missing or corrupt shards are None.
+    /// Per shard index, the verified bytes `[start, end)` of its shard file (from `files`, the
+    /// part's open files), for at least `data` shards (data shards preferred). Missing or corrupt
+    /// shards are None.
     async fn read_good_shards(
         &self,
-        part: &PartInfo,
+        files: &[ShardFile],
         start: u64,
         end: u64,
         first: u64,
@@ -243,7 +246,7 @@ impl ObjectReader<'_> {
             let reads = join_all(
                 batch
                     .iter()
-                    .map(|&(_, slot)| self.read_shard_range(slot, part, start, end)),
+                    .map(|&(_, slot)| self.read_shard_range(files, slot, start, end)),
             )
             .await;
             for ((shard, slot), r) in batch.into_iter().zip(reads) {
@@ -324,8 +327,8 @@ impl ObjectReader<'_> {
 
     async fn read_shard_range(
         &self,
+        files: &[ShardFile],
         slot: usize,
-        part: &PartInfo,
         start: u64,
         end: u64,
     ) -> Result<Vec<u8>, DriveError> {
@@ -342,15 +345,10 @@ impl ObjectReader<'_> {
                     reason: format!("inline shard has {} bytes, need {end}", inline.len()),
                 });
         }
-        match &self.open_part {
-            Some((number, files)) if *number == part.number => match &files[slot] {
-                Ok(file) => file.read_at(start, len).await,
-                Err(e) => Err(clone_drive_error(e)),
-            },
-            _ => Err(DriveError::Corrupt {
-                path: meta_path(&self.info.key).into(),
-                reason: format!("part {} read before its files were opened", part.number),
-            }),
+        match files.get(slot) {
+            Some(Ok(file)) => file.read_at(start, len).await,
+            Some(Err(e)) => Err(clone_drive_error(e)),
+            None => Err(DriveError::FileNotFound),
         }
     }
 }
