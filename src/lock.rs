@@ -82,23 +82,14 @@ impl NamespaceLock {
 
     async fn acquire(&self, name: &str, units: u64) -> Result<LockGuard, LockTimeout> {
         let semaphore = self.entry(name);
-        // A semaphore is only closed explicitly, which this table never does.
-        let acquired = glommio::timer::timeout(self.wait, async {
-            Ok(semaphore.acquire_static_permit(units).await.ok())
-        })
-        .await;
-        match acquired {
-            Ok(permit) => Ok(LockGuard {
+        match acquire_within(&semaphore, units, self.wait).await {
+            Some(permit) => Ok(LockGuard {
                 table: Rc::downgrade(&self.locks),
                 name: name.to_string(),
-                permit,
+                permit: Some(permit),
                 semaphore,
             }),
-            Err(_) => {
-                // glommio takes a waiter off the queue when it wakes it: if this one was woken
-                // just as it timed out, the units it would have taken are free but nobody else
-                // was woken for them. Wake whoever can go now.
-                semaphore.signal(0);
+            None => {
                 remove_if_unused(&self.locks, name, &semaphore, 1);
                 // Logged once, where the request fails (api/error.rs).
                 Err(LockTimeout {
@@ -133,6 +124,30 @@ impl NamespaceLock {
     /// True when no lock is held or awaited.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+}
+
+/// `units` of `semaphore`, waiting at most `wait`; None when not granted in time (or the
+/// semaphore was closed, which minnow's never are).
+pub async fn acquire_within(
+    semaphore: &Rc<Semaphore>,
+    units: u64,
+    wait: Duration,
+) -> Option<StaticPermit> {
+    let acquired = glommio::timer::timeout(wait, async {
+        Ok(semaphore.acquire_static_permit(units).await.ok())
+    })
+    .await;
+    match acquired {
+        Ok(permit) => permit,
+        Err(_) => {
+            // glommio takes a waiter off the queue when it wakes it: if this one was woken just
+            // as it timed out, the units it would have taken are free but nobody else was woken
+            // for them (and a request queued behind this one waits for no one now). Wake whoever
+            // can go.
+            semaphore.signal(0);
+            None
+        }
     }
 }
 

@@ -339,3 +339,68 @@ def test_waiting_xml_bodies_are_served_when_memory_frees(start_server):
         t.join(90)
     assert len(results) == count
     assert all(r == (400, "MalformedXML") for r in results), results
+
+
+def test_put_bodies_waiting_for_write_memory_stay_bounded(start_server):
+    """Uploads past the write budget wait with at most their first block in hand, and only so
+    many of them: the rest wait before their body (503 SlowDown past the wait bound)."""
+    server = start_server(env={"MINNOW_LOCK_TIMEOUT": DEADLINE})
+    s3 = server.client()
+    s3.create_bucket(Bucket="puts")
+    pid = server.proc.pid
+    rss_before = vm_kib(pid, "VmRSS")
+    body = os.urandom(MIB)
+    release = threading.Event()
+    lock = threading.Lock()
+    holding: list[int] = []
+    finals: list[tuple[int, str | None]] = []
+    errors: list[str] = []
+
+    def client(i: int):
+        target = f"/puts/k{i}"
+        extra = {"Content-Length": str(len(body)), "Expect": "100-continue"}
+        try:
+            with socket.create_connection(("127.0.0.1", server.port), timeout=60) as sock:
+                sock.sendall(signed_head(server, "PUT", target, extra))
+                status, _, answer = read_response(sock, skip_continue=False)
+                if status == 100:
+                    sock.sendall(body[:-1])
+                    with lock:
+                        holding.append(i)
+                    release.wait(120)
+                    sock.sendall(body[-1:])
+                    status, _, answer = read_response(sock)
+                with lock:
+                    finals.append((status, error_code(answer)))
+        except OSError as e:
+            with lock:
+                errors.append(repr(e))
+
+    threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(200)]
+    for t in threads:
+        t.start()
+    until = time.monotonic() + 120
+    while time.monotonic() < until:
+        with lock:
+            if len(holding) + len(finals) + len(errors) >= 200:
+                break
+        time.sleep(0.2)
+    time.sleep(0.5)
+    peak_kib = vm_kib(pid, "VmHWM")
+    with lock:
+        held, turned_away = list(holding), list(finals)
+    release.set()
+    for t in threads:
+        t.join(60)
+    print(f"RSS {rss_before} KiB before, peak {peak_kib} KiB; {len(held)} held, {len(turned_away)} turned away")
+    assert not errors, errors[:5]
+    # 64 MiB of receive memory per set (one set here), plus 200 connections, plus slack.
+    bound_kib = 64 * 1024 + 200 * 64 + 32 * 1024
+    assert peak_kib - rss_before < bound_kib, (peak_kib, rss_before, len(held))
+    assert 0 < len(held) <= 16, held
+    assert turned_away and all(f == (503, "SlowDown") for f in turned_away), turned_away[:5]
+    with lock:
+        served = finals[len(turned_away):]
+    assert len(served) == len(held) and all(f == (200, None) for f in served), served[:5]
+    s3.put_object(Bucket="puts", Key="after", Body=body)
+    assert s3.get_object(Bucket="puts", Key="after")["Body"].read() == body

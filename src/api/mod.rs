@@ -382,24 +382,13 @@ async fn read_small_body(
 /// `bytes` of this core's request-body memory, or 503 SlowDown once the wait bound has passed.
 async fn reserve_body_memory(ctx: &ServerCtx, bytes: u64) -> Result<StaticPermit, S3Error> {
     let wait = ctx.config.limits.body_memory_wait;
-    let budget = &ctx.body_memory;
-    let reserved = glommio::timer::timeout(wait, async {
-        Ok(budget.acquire_static_permit(bytes).await)
-    })
-    .await;
-    match reserved {
-        Ok(Ok(permit)) => Ok(permit),
-        Ok(Err(e)) => Err(S3Error::with_message(
-            S3ErrorCode::InternalError,
-            format!("request memory: {e}"),
-        )),
-        Err(_) => {
-            // A waiter woken just as it timed out leaves its units unclaimed: wake the next.
-            budget.signal(0);
+    match crate::lock::acquire_within(&ctx.body_memory, bytes, wait).await {
+        Some(permit) => Ok(permit),
+        None => {
             tracing::warn!(
                 core = ctx.cluster.core.0,
                 wanted = bytes,
-                free = budget.available(),
+                free = ctx.body_memory.available(),
                 ?wait,
                 "request body memory not granted in time; answering 503 SlowDown"
             );

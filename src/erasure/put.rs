@@ -23,6 +23,7 @@ use minnow_net::http::BodyRead;
 
 use super::digest::Md5Pipeline;
 use super::{meta_path, object_dir, tally, ErasureSet, INLINE_SHARD_MAX, STREAMING_BUDGET_MIB};
+use crate::lock::acquire_within;
 use crate::object::{now_ns, ObjectError, ObjectInfo, PutOptions, META_STORAGE_CLASS};
 
 /// What an upload streaming into `drives` shard files of `file_hint` bytes reserves from its
@@ -31,6 +32,19 @@ fn upload_reservation_mib(drives: usize, file_hint: u64) -> u64 {
     (drives as u64 * minnow_io::writer_memory_bytes(file_hint))
         .div_ceil(1 << 20)
         .clamp(STREAMING_BUDGET_MIB / 4, STREAMING_BUDGET_MIB)
+}
+
+/// What an upload reserves from its set's [`RECEIVE_BUDGET_MIB`](super::RECEIVE_BUDGET_MIB), in KiB: its two block
+/// buffers of `block_cap`, its `shards` encoded frames of `frame_len`, and, inline, `drives`
+/// copies of `inline_len` bytes.
+fn receive_reservation_kib(
+    block_cap: usize,
+    shards: usize,
+    frame_len: usize,
+    drives: usize,
+    inline_len: usize,
+) -> u64 {
+    (2 * block_cap + shards * frame_len + drives * inline_len).div_ceil(1024) as u64
 }
 
 /// The largest object a single PUT may carry (S3's limit).
@@ -225,6 +239,19 @@ impl ErasureSet {
             h.clamp(1, layout.block_size as u64) as usize
         });
         let frame_len = BITROT_HASH_LEN + layout.shard_size(block_cap);
+        let inline_len = match plan.file {
+            Some(_) => 0,
+            None => plan.size_hint.map_or(0, |h| layout.shard_file_size(h)) as usize,
+        };
+        let kib = receive_reservation_kib(block_cap, layout.total(), frame_len, n, inline_len);
+        let wait = self.locks.wait();
+        let Some(_receiving) = acquire_within(&self.receive_budget, kib, wait).await else {
+            return Err(ObjectError::SlowDown(format!(
+                "set {}: {kib} KiB of receive memory not granted within {wait:?} ({} KiB free)",
+                self.index.0,
+                self.receive_budget.available()
+            )));
+        };
         let mut frames: Vec<Vec<u8>> = Vec::new();
         // Two block buffers: one being hashed on the blocking pool while the next is read.
         let mut blocks = [
@@ -358,23 +385,12 @@ impl ErasureSet {
     ) -> Result<(StaticPermit, Vec<Result<Box<dyn FileWriter>, DriveError>>), ObjectError> {
         let mib = upload_reservation_mib(self.drives.len(), file_hint);
         let wait = self.locks.wait();
-        let budget = &self.streaming_budget;
-        let permit = match glommio::timer::timeout(wait, async {
-            Ok(budget.acquire_static_permit(mib).await)
-        })
-        .await
-        {
-            Ok(Ok(permit)) => permit,
-            Ok(Err(e)) => return Err(ObjectError::Internal(format!("upload memory: {e}"))),
-            Err(_) => {
-                // A waiter woken just as it timed out leaves its units unclaimed: wake the next.
-                budget.signal(0);
-                return Err(ObjectError::SlowDown(format!(
-                    "set {}: {mib} MiB of upload memory not granted within {wait:?} ({} MiB free)",
-                    self.index.0,
-                    budget.available()
-                )));
-            }
+        let Some(permit) = acquire_within(&self.streaming_budget, mib, wait).await else {
+            return Err(ObjectError::SlowDown(format!(
+                "set {}: {mib} MiB of upload memory not granted within {wait:?} ({} MiB free)",
+                self.index.0,
+                self.streaming_budget.available()
+            )));
         };
         let opened = self
             .on_all(|_, d| {
@@ -665,6 +681,27 @@ pub(super) fn per_slot_versions(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn receive_reservations_cover_blocks_frames_and_inline_shards() {
+        use crate::erasure::RECEIVE_BUDGET_MIB;
+        let layout = ErasureLayout::new(2, 2, BLOCK_SIZE).unwrap();
+        let frame = BITROT_HASH_LEN + layout.shard_size(BLOCK_SIZE);
+        // A streamed upload on 4 drives: 2 MiB of blocks, 4 frames of half a block.
+        let kib = receive_reservation_kib(BLOCK_SIZE, 4, frame, 4, 0);
+        assert_eq!(kib, 2048 + (4 * frame as u64).div_ceil(1024));
+        assert_eq!((RECEIVE_BUDGET_MIB << 10) / kib, 15);
+        // A 100 KiB inline object also holds its shards for every drive.
+        let small = 100 << 10;
+        let frame = BITROT_HASH_LEN + layout.shard_size(small);
+        let inline = layout.shard_file_size(small as u64) as usize;
+        let kib = receive_reservation_kib(small, 4, frame, 4, inline);
+        assert_eq!(
+            kib,
+            ((2 * small + 4 * frame + 4 * inline) as u64).div_ceil(1024)
+        );
+        assert!(kib < 700, "{kib}");
+    }
 
     #[test]
     fn upload_reservations_bound_memory_and_count() {

@@ -803,3 +803,37 @@ fn a_later_part_of_a_replaced_multipart_object_fails_rather_than_mixing() {
         );
     });
 }
+
+#[test]
+fn uploads_receiving_their_bodies_share_a_bounded_budget() {
+    run(|| async {
+        let wait = std::time::Duration::from_millis(300);
+        let t = Rc::new(TestSet::with_lock_wait(4, wait).await);
+        // Uploads whose bodies stall inside their first block: each holds its block buffers.
+        let stalled: Vec<_> = (0..15)
+            .map(|i| {
+                let t = t.clone();
+                glommio::spawn_local(async move {
+                    let mut body = StalledBody {
+                        sent: data(1000, 1),
+                        pos: 0,
+                    };
+                    let key = format!("s{i}");
+                    let _ = t
+                        .set
+                        .stage_object("b", &key, &mut body, Some(64 << 20), PutOptions::default())
+                        .await;
+                })
+            })
+            .collect();
+        glommio::timer::sleep(std::time::Duration::from_millis(50)).await;
+        let bytes = data(3 << 20, 2);
+        let err = t.put("one-too-many", &bytes).await.err();
+        assert!(matches!(err, Some(ObjectError::SlowDown(_))), "{err:?}");
+        // A small inline object needs little and still fits.
+        t.put("small", &data(10_000, 3)).await.unwrap();
+        drop(stalled);
+        t.put("after", &bytes).await.unwrap();
+        assert_eq!(t.get("after").await.unwrap(), bytes);
+    });
+}
