@@ -34,9 +34,10 @@ fn upload_reservation_mib(drives: usize, file_hint: u64) -> u64 {
         .clamp(STREAMING_BUDGET_MIB / 4, STREAMING_BUDGET_MIB)
 }
 
-/// What an upload reserves from its set's [`RECEIVE_BUDGET_MIB`](super::RECEIVE_BUDGET_MIB), in KiB: its two block
-/// buffers of `block_cap`, its `shards` encoded frames of `frame_len`, and, inline, `drives`
-/// copies of `inline_len` bytes.
+/// What an upload reserves from its set's receive budget
+/// ([`RECEIVE_BUDGET_MIB`](super::RECEIVE_BUDGET_MIB)), in KiB: its two block buffers of
+/// `block_cap`, its `shards` encoded frames of `frame_len`, and, inline, `drives` copies of
+/// `inline_len` bytes.
 fn receive_reservation_kib(
     block_cap: usize,
     shards: usize,
