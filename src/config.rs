@@ -71,9 +71,8 @@ pub struct ServerConfig {
     pub region: String,
     /// Background reclaim of crash leftovers and abandoned uploads.
     pub sweep: SweepConfig,
-    /// A request whose handler moves no byte on its connection for this long is cut and
-    /// logged (`MINNOW_API_STALL_TIMEOUT`, default [`STALL_TIMEOUT_DEFAULT`]).
-    pub stall_timeout: Duration,
+    /// Waits and memory bounds that keep one client from holding up others.
+    pub limits: Limits,
 }
 
 /// The region when none is configured (the one clients pick when they have no other).
@@ -111,48 +110,105 @@ pub struct SweepConfig {
     pub interval: Duration,
 }
 
-/// [`SweepConfig`] from the two variables' values (whole seconds, at least 1).
+/// [`SweepConfig`] from the two variables' values (seconds).
 pub fn sweep_config(
     expiry: Option<String>,
     interval: Option<String>,
 ) -> Result<SweepConfig, ConfigError> {
-    let seconds = |var: &'static str, value: Option<String>, default: u64| match value {
-        None => Ok(Duration::from_secs(default)),
-        Some(v) => match v.parse::<u64>() {
-            Ok(n) if n > 0 => Ok(Duration::from_secs(n)),
-            _ => Err(ConfigError::BadValue {
-                var,
-                value: v,
-                reason: "expected a whole number of seconds, at least 1".into(),
-            }),
-        },
-    };
     Ok(SweepConfig {
-        stale_uploads_expiry: seconds("MINNOW_STALE_UPLOADS_EXPIRY", expiry, 24 * 3600)?,
-        interval: seconds("MINNOW_STALE_UPLOADS_CLEANUP_INTERVAL", interval, 6 * 3600)?,
+        stale_uploads_expiry: seconds("MINNOW_STALE_UPLOADS_EXPIRY", expiry)?
+            .unwrap_or(Duration::from_secs(24 * 3600)),
+        interval: seconds("MINNOW_STALE_UPLOADS_CLEANUP_INTERVAL", interval)?
+            .unwrap_or(Duration::from_secs(6 * 3600)),
     })
 }
 
-/// Default of [`ServerConfig::stall_timeout`]: longer than every socket timeout (60 s per read
-/// or write), so it only cuts requests stuck inside the server.
-pub const STALL_TIMEOUT_DEFAULT: Duration = Duration::from_secs(120);
+/// What a slow or stuck client may hold, and how long anyone waits for it (ARCHITECTURE.md
+/// section 2, "Slow clients"). All from the environment; the defaults suit production, tests
+/// shorten them.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Limits {
+    /// `MINNOW_LOCK_TIMEOUT` (seconds, default 30): longest wait for an object lock, and for an
+    /// upload's write-buffer memory; then 503 SlowDown.
+    pub lock_wait: Duration,
+    /// `MINNOW_BODY_MIN_RATE` (bytes per second, default 4096; 0 turns the check off) and
+    /// `MINNOW_BODY_RATE_GRACE` (seconds, default 20): every `grace` the server spends waiting
+    /// for a request body must bring at least `min_rate x grace` bytes, else the request ends
+    /// with 400 RequestTimeout.
+    pub body_min_rate: u64,
+    /// See [`Limits::body_min_rate`].
+    pub body_rate_grace: Duration,
+    /// `MINNOW_API_BODY_MEMORY_MIB` (default 64): memory for request bodies read whole (XML),
+    /// for the whole process, shared out evenly between the cores (each core at least one
+    /// body of the largest size).
+    pub body_memory_bytes: u64,
+    /// `MINNOW_API_REQUESTS_DEADLINE` (seconds, default 10): longest wait for that memory;
+    /// then 503 SlowDown.
+    pub body_memory_wait: Duration,
+    /// `MINNOW_API_STALL_TIMEOUT` (seconds, default 120, longer than every socket timeout of
+    /// 60 s per read or write): a request whose handler moves no byte on its connection for this
+    /// long is cut and logged.
+    pub stall_timeout: Duration,
+}
 
-/// `MINNOW_API_STALL_TIMEOUT`: seconds, or a number with `ms` or `s`; the default when unset.
-pub fn stall_timeout(value: Option<String>) -> Result<Duration, ConfigError> {
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            lock_wait: crate::lock::LOCK_WAIT_DEFAULT,
+            body_min_rate: minnow_net::http::BODY_MIN_RATE,
+            body_rate_grace: minnow_net::http::BODY_RATE_GRACE,
+            body_memory_bytes: 64 << 20,
+            body_memory_wait: Duration::from_secs(10),
+            stall_timeout: Duration::from_secs(120),
+        }
+    }
+}
+
+/// [`Limits`] from the environment, defaults for what is not set.
+pub fn limits() -> Result<Limits, ConfigError> {
+    let d = Limits::default();
+    let number = |var| number(var, env_var(var));
+    let seconds = |var| seconds(var, env_var(var));
+    Ok(Limits {
+        lock_wait: seconds("MINNOW_LOCK_TIMEOUT")?.unwrap_or(d.lock_wait),
+        body_min_rate: number("MINNOW_BODY_MIN_RATE")?.unwrap_or(d.body_min_rate),
+        body_rate_grace: seconds("MINNOW_BODY_RATE_GRACE")?.unwrap_or(d.body_rate_grace),
+        body_memory_bytes: number("MINNOW_API_BODY_MEMORY_MIB")?
+            .map_or(d.body_memory_bytes, |mib| mib << 20),
+        body_memory_wait: seconds("MINNOW_API_REQUESTS_DEADLINE")?.unwrap_or(d.body_memory_wait),
+        stall_timeout: seconds("MINNOW_API_STALL_TIMEOUT")?.unwrap_or(d.stall_timeout),
+    })
+}
+
+/// A whole number from `var`'s `value`, if set.
+fn number(var: &'static str, value: Option<String>) -> Result<Option<u64>, ConfigError> {
     let Some(value) = value else {
-        return Ok(STALL_TIMEOUT_DEFAULT);
+        return Ok(None);
     };
-    let text = value.trim();
-    let (number, unit_ms) = match text.strip_suffix("ms") {
-        Some(n) => (n, 1),
-        None => (text.strip_suffix('s').unwrap_or(text), 1000),
-    };
-    match number.trim().parse::<u64>() {
-        Ok(n) if n > 0 => Ok(Duration::from_millis(n.saturating_mul(unit_ms))),
+    match value.trim().parse::<u64>() {
+        Ok(n) if n < 1 << 40 => Ok(Some(n)),
         _ => Err(ConfigError::BadValue {
-            var: "MINNOW_API_STALL_TIMEOUT",
+            var,
             value,
-            reason: "expected a positive duration such as 120, 90s or 500ms".into(),
+            reason: "expected a whole number".into(),
+        }),
+    }
+}
+
+/// The longest duration a setting takes: 30 days.
+const SECONDS_MAX: f64 = 30.0 * 86_400.0;
+
+/// A positive duration in seconds (fractions allowed) from `var`'s `value`, if set.
+fn seconds(var: &'static str, value: Option<String>) -> Result<Option<Duration>, ConfigError> {
+    let Some(value) = value else {
+        return Ok(None);
+    };
+    match value.trim().parse::<f64>() {
+        Ok(s) if s > 0.0 && s <= SECONDS_MAX => Ok(Some(Duration::from_secs_f64(s))),
+        _ => Err(ConfigError::BadValue {
+            var,
+            value,
+            reason: format!("expected seconds, more than 0 and at most {SECONDS_MAX}"),
         }),
     }
 }
@@ -295,14 +351,24 @@ mod tests {
     }
 
     #[test]
-    fn stall_timeout_values() {
-        assert_eq!(stall_timeout(None).unwrap(), STALL_TIMEOUT_DEFAULT);
-        let secs = |s: &str| stall_timeout(Some(s.into())).unwrap();
-        assert_eq!(secs("30"), Duration::from_secs(30));
-        assert_eq!(secs("90s"), Duration::from_secs(90));
-        assert_eq!(secs("500ms"), Duration::from_millis(500));
-        for bad in ["0", "-1", "1m", "fast", "ms", ""] {
-            assert!(stall_timeout(Some(bad.into())).is_err(), "{bad}");
+    fn limit_values() {
+        let v = |s: &str| Some(s.to_string());
+        assert_eq!(number("N", None).unwrap(), None);
+        assert_eq!(number("N", v(" 4096 ")).unwrap(), Some(4096));
+        assert_eq!(number("N", v("0")).unwrap(), Some(0));
+        for bad in ["-1", "1.5", "x", "99999999999999999999"] {
+            assert!(number("N", v(bad)).is_err(), "{bad}");
+        }
+        assert_eq!(
+            seconds("S", v("0.25")).unwrap(),
+            Some(Duration::from_millis(250))
+        );
+        assert_eq!(
+            seconds("S", v("30")).unwrap(),
+            Some(Duration::from_secs(30))
+        );
+        for bad in ["0", "-1", "x", "inf", "NaN", "24h", "3000000"] {
+            assert!(seconds("S", v(bad)).is_err(), "{bad}");
         }
     }
 

@@ -7,9 +7,16 @@
 //! a GET opens shard files only under the read lock, and old data directories are removed only
 //! under the write lock.
 //!
-//! A lock is a FIFO semaphore of [`WRITER_UNITS`] units: a reader takes one, a writer takes all of
-//! them. glommio serves waiters in order, so a waiting writer is not starved by later readers.
-//! Entries leave the table when the last guard drops.
+//! A lock is a semaphore of [`WRITER_UNITS`] units: a reader takes one, a writer takes all of
+//! them. glommio queues a new request behind any waiter, but when units come back it wakes
+//! every queued request that fits, so readers queued behind a waiting writer may go first while
+//! other readers still hold the lock. Read holds are short (see below), so a writer waits for
+//! little. Entries leave the table when the last guard drops.
+//!
+//! Every wait is bounded ([`LOCK_WAIT_DEFAULT`], `MINNOW_LOCK_TIMEOUT`): a lock not granted in
+//! time is a [`LockTimeout`], which the S3 layer answers with 503 SlowDown, never a hang. Holders
+//! keep locks for metadata work only (a GET releases its read lock once its shard files are
+//! open), so a wait that long means something is stuck.
 //!
 //! Waits may be cancelled (the stall guard drops a stuck request), and glommio 0.9's semaphore
 //! does not survive that on its own: a release wakes the waiters the freed units cover and takes
@@ -20,6 +27,7 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::{Rc, Weak};
+use std::time::Duration;
 
 use glommio::sync::{Semaphore, StaticPermit};
 use glommio::GlommioError;
@@ -27,10 +35,31 @@ use glommio::GlommioError;
 /// Units a writer takes: more than readers can ever hold at once on one core.
 const WRITER_UNITS: u64 = 1 << 32;
 
+/// How long a lock request waits by default before it gives up.
+pub const LOCK_WAIT_DEFAULT: Duration = Duration::from_secs(30);
+
 /// The lock table of one core.
-#[derive(Default)]
 pub struct NamespaceLock {
     locks: Rc<RefCell<HashMap<String, Rc<Semaphore>>>>,
+    wait: Duration,
+}
+
+impl Default for NamespaceLock {
+    fn default() -> Self {
+        NamespaceLock::new(LOCK_WAIT_DEFAULT)
+    }
+}
+
+/// A lock that was not granted within the table's wait bound.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{mode} lock on {name} not granted within {waited:?}")]
+pub struct LockTimeout {
+    /// The locked name (`bucket/key`).
+    pub name: String,
+    /// "read" or "write".
+    pub mode: &'static str,
+    /// How long the request waited.
+    pub waited: Duration,
 }
 
 /// A held lock; released on drop.
@@ -42,6 +71,14 @@ pub struct LockGuard {
 }
 
 impl NamespaceLock {
+    /// A table whose lock requests wait at most `wait`.
+    pub fn new(wait: Duration) -> Self {
+        NamespaceLock {
+            locks: Rc::default(),
+            wait,
+        }
+    }
+
     fn entry(&self, name: &str) -> Rc<Semaphore> {
         self.locks
             .borrow_mut()
@@ -50,26 +87,40 @@ impl NamespaceLock {
             .clone()
     }
 
-    async fn acquire(&self, name: &str, units: u64) -> LockGuard {
+    async fn acquire(&self, name: &str, units: u64) -> Result<LockGuard, LockTimeout> {
         let semaphore = self.entry(name);
-        // A semaphore is only closed explicitly, which this table never does.
-        let permit = acquire_cancel_safe(&semaphore, units).await.ok();
-        LockGuard {
-            table: Rc::downgrade(&self.locks),
-            name: name.to_string(),
-            permit,
-            semaphore,
+        match acquire_within(&semaphore, units, self.wait).await {
+            Some(permit) => Ok(LockGuard {
+                table: Rc::downgrade(&self.locks),
+                name: name.to_string(),
+                permit: Some(permit),
+                semaphore,
+            }),
+            None => {
+                remove_if_unused(&self.locks, name, &semaphore, 1);
+                // Logged once, where the request fails (api/error.rs).
+                Err(LockTimeout {
+                    name: name.to_string(),
+                    mode: if units == 1 { "read" } else { "write" },
+                    waited: self.wait,
+                })
+            }
         }
     }
 
     /// Shared lock on `name`.
-    pub async fn read(&self, name: &str) -> LockGuard {
+    pub async fn read(&self, name: &str) -> Result<LockGuard, LockTimeout> {
         self.acquire(name, 1).await
     }
 
     /// Exclusive lock on `name`.
-    pub async fn write(&self, name: &str) -> LockGuard {
+    pub async fn write(&self, name: &str) -> Result<LockGuard, LockTimeout> {
         self.acquire(name, WRITER_UNITS).await
+    }
+
+    /// How long a lock request waits at most.
+    pub fn wait(&self) -> Duration {
+        self.wait
     }
 
     /// Entries currently in the table.
@@ -104,15 +155,41 @@ pub async fn acquire_cancel_safe(
     permit
 }
 
+/// `units` of `semaphore`, waiting at most `wait`; None when not granted in time (or the
+/// semaphore was closed, which minnow's never are).
+pub async fn acquire_within(
+    semaphore: &Rc<Semaphore>,
+    units: u64,
+    wait: Duration,
+) -> Option<StaticPermit> {
+    // A wait that times out is dropped, and `acquire_cancel_safe` wakes whoever its free units
+    // (or its place in the queue) now let through.
+    glommio::timer::timeout(wait, async {
+        Ok(acquire_cancel_safe(semaphore, units).await.ok())
+    })
+    .await
+    .ok()
+    .flatten()
+}
+
+/// Drop the table entry of `name` when nothing but the table and `mine` (the caller's
+/// `references` to it) holds or awaits it.
+fn remove_if_unused(
+    table: &RefCell<HashMap<String, Rc<Semaphore>>>,
+    name: &str,
+    mine: &Rc<Semaphore>,
+    references: usize,
+) {
+    if Rc::strong_count(mine) == 1 + references {
+        table.borrow_mut().remove(name);
+    }
+}
+
 impl Drop for LockGuard {
     fn drop(&mut self) {
         drop(self.permit.take());
         if let Some(table) = self.table.upgrade() {
-            let mut locks = table.borrow_mut();
-            // Table entry + this guard = 2 strong counts: nobody else holds or waits.
-            if Rc::strong_count(&self.semaphore) == 2 {
-                locks.remove(&self.name);
-            }
+            remove_if_unused(&table, &self.name, &self.semaphore, 1);
         }
     }
 }
@@ -128,13 +205,13 @@ mod tests {
             .io_memory(256 << 10)
             .spawn(|| async {
                 let table = Rc::new(NamespaceLock::default());
-                let r1 = table.read("b/k").await;
-                let r2 = table.read("b/k").await;
+                let r1 = table.read("b/k").await.unwrap();
+                let r2 = table.read("b/k").await.unwrap();
                 assert_eq!(table.len(), 1);
                 let order = Rc::new(RefCell::new(Vec::new()));
                 let (t, o) = (table.clone(), order.clone());
                 let writer = glommio::spawn_local(async move {
-                    let _w = t.write("b/k").await;
+                    let _w = t.write("b/k").await.unwrap();
                     o.borrow_mut().push("write");
                 });
                 glommio::timer::sleep(std::time::Duration::from_millis(5)).await;
@@ -144,7 +221,7 @@ mod tests {
                 writer.await;
                 assert_eq!(*order.borrow(), vec!["readers done", "write"]);
                 assert!(table.is_empty());
-                let _other = table.write("b/other").await;
+                let _other = table.write("b/other").await.unwrap();
                 assert_eq!(table.len(), 1);
             })
             .unwrap()
@@ -174,6 +251,50 @@ mod tests {
                 })
                 .await;
                 assert!(got.is_ok(), "the second writer was never woken");
+            })
+            .unwrap()
+            .join()
+            .unwrap();
+    }
+
+    #[test]
+    fn a_wait_that_cannot_be_granted_in_time_times_out() {
+        LocalExecutorBuilder::default()
+            .io_memory(256 << 10)
+            .spawn(|| async {
+                let wait = Duration::from_millis(200);
+                let table = Rc::new(NamespaceLock::new(wait));
+                let reader = table.read("b/k").await.unwrap();
+                let err = table
+                    .write("b/k")
+                    .await
+                    .err()
+                    .expect("writer must time out");
+                assert_eq!(err.name, "b/k");
+                assert_eq!(err.mode, "write");
+                assert_eq!(err.waited, wait);
+                let writer = table.write("b/k").await.err().expect("still held");
+                assert_eq!(writer.mode, "write");
+                // A writer waiting blocks later readers, and they wait behind it; when it gives
+                // up, the reader queued behind it goes ahead at once (the first reader still
+                // holds its lock).
+                let t = table.clone();
+                let queued_writer =
+                    glommio::spawn_local(async move { t.write("b/k").await.is_err() });
+                glommio::timer::sleep(wait / 2).await;
+                let t = table.clone();
+                let queued_reader =
+                    glommio::spawn_local(async move { t.read("b/k").await.map(drop).is_ok() });
+                assert!(
+                    queued_writer.await,
+                    "the writer cannot get past the held reader"
+                );
+                assert!(queued_reader.await, "the reader behind it was not woken");
+                drop(reader);
+                assert!(table.is_empty(), "timed-out waiters leave no entry behind");
+                let _w = table.write("b/k").await.unwrap();
+                let err = table.read("b/k").await.err().expect("reader must time out");
+                assert_eq!(err.mode, "read");
             })
             .unwrap()
             .join()

@@ -98,8 +98,7 @@ fn server_config(args: ServerArgs) -> Result<ServerConfig, String> {
         storage,
         region: config::region(config::env_var("MINNOW_REGION")).map_err(|e| e.to_string())?,
         sweep,
-        stall_timeout: config::stall_timeout(config::env_var("MINNOW_API_STALL_TIMEOUT"))
-            .map_err(|e| e.to_string())?,
+        limits: config::limits().map_err(|e| e.to_string())?,
     })
 }
 

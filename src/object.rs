@@ -82,6 +82,15 @@ pub enum ObjectError {
     /// A drive returned something that cannot be right (corrupt metadata on quorum, ...).
     #[error("internal error: {0}")]
     Internal(String),
+    /// A lock or a memory budget was not granted within its wait bound: too busy now.
+    #[error("busy: {0}")]
+    SlowDown(String),
+}
+
+impl From<crate::lock::LockTimeout> for ObjectError {
+    fn from(e: crate::lock::LockTimeout) -> Self {
+        ObjectError::SlowDown(e.to_string())
+    }
 }
 
 impl ObjectError {

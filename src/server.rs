@@ -222,7 +222,10 @@ async fn core_main(
         }
         sets.insert(
             SetIndex(s),
-            Rc::new(ErasureSet::new(SetIndex(s), drives, config.storage)),
+            Rc::new(
+                ErasureSet::new(SetIndex(s), drives, config.storage)
+                    .with_lock_wait(config.limits.lock_wait),
+            ),
         );
     }
     for set in sets.values() {

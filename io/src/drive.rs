@@ -199,6 +199,11 @@ pub trait Drive {
         path: &str,
         file_size_hint: u64,
     ) -> Result<Box<dyn FileWriter>, DriveError>;
+    /// Open a file for reads ([`FileReader::read_at`]). The open file stays readable, with the
+    /// content it had, after its path is removed or renamed away: a reader that opened a
+    /// version's shard files reads that version to its end whatever commits meanwhile.
+    /// FileNotFound / VolumeNotFound.
+    async fn open_file(&self, vol: &str, path: &str) -> Result<Box<dyn FileReader>, DriveError>;
     /// Exactly `len` bytes at `offset` (any alignment; aligned O_DIRECT read underneath).
     /// Short -> Corrupt.
     async fn read_file(
@@ -251,6 +256,13 @@ pub trait Drive {
         start_after: &str,
         limit: usize,
     ) -> Result<Vec<(String, Vec<u8>)>, DriveError>;
+}
+
+/// A file opened with [`Drive::open_file`]; closed on drop.
+#[async_trait::async_trait(?Send)]
+pub trait FileReader {
+    /// Exactly `len` bytes at `offset` (any alignment). Short -> Corrupt.
+    async fn read_at(&self, offset: u64, len: usize) -> Result<Vec<u8>, DriveError>;
 }
 
 /// A shard file being written. Drop without [`FileWriter::finish`] abandons the file (its

@@ -61,7 +61,7 @@ pub mod xl_meta;
 mod test_util;
 
 pub use drive::{
-    check_path, check_vol, DiskInfo, Drive, DriveError, FileWriter, VolInfo, SYS_BUCKETS_DIR,
-    SYS_MULTIPART_DIR, SYS_TMP_DIR, SYS_TRASH_DIR, SYS_VOL,
+    check_path, check_vol, DiskInfo, Drive, DriveError, FileReader, FileWriter, VolInfo,
+    SYS_BUCKETS_DIR, SYS_MULTIPART_DIR, SYS_TMP_DIR, SYS_TRASH_DIR, SYS_VOL,
 };
 pub use local::{writer_memory_bytes, LocalDrive};

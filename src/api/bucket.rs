@@ -46,7 +46,7 @@ pub async fn create_bucket(
     auth: &AuthOk,
     bucket: &str,
 ) -> Result<Reply, S3Error> {
-    let body = read_small_body(conn, head, auth).await?;
+    let body = read_small_body(ctx, conn, head, auth).await?;
     if let Some(location) = xml::parse_create_bucket_configuration(&body)? {
         if location != ctx.config.region {
             return Err(S3Error::with_message(
@@ -134,8 +134,9 @@ pub async fn delete_objects(
             "Missing required header for this request: Content-MD5",
         ));
     }
-    let body = read_small_body(conn, head, auth).await?;
+    let body = read_small_body(ctx, conn, head, auth).await?;
     let request = xml::parse_delete(&body)?;
+    drop(body); // its memory goes back before the deletes
     ctx.cluster.stat_bucket(bucket).await?;
     let mut result = DeleteResult {
         quiet: request.quiet,

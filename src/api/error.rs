@@ -23,6 +23,7 @@ impl From<ObjectError> for S3Error {
             Body(_) => S3ErrorCode::IncompleteBody,
             InvalidArgument(_) => S3ErrorCode::InvalidArgument,
             Internal(_) => S3ErrorCode::InternalError,
+            SlowDown(_) => S3ErrorCode::SlowDown,
         };
         if code.status() >= 500 {
             let at = std::panic::Location::caller();
@@ -30,9 +31,11 @@ impl From<ObjectError> for S3Error {
         }
         match &e {
             // Client-facing text for these comes from the table; the cause stays in the log.
-            ReadQuorum { .. } | WriteQuorum { .. } | StorageFull { .. } | Internal(_) => {
-                S3Error::new(code)
-            }
+            ReadQuorum { .. }
+            | WriteQuorum { .. }
+            | StorageFull { .. }
+            | Internal(_)
+            | SlowDown(_) => S3Error::new(code),
             _ => S3Error::with_message(code, e.to_string()),
         }
     }
@@ -61,6 +64,20 @@ mod tests {
         }
         .into();
         assert_eq!(e.code, S3ErrorCode::SlowDownWrite);
+    }
+
+    #[test]
+    fn waits_that_time_out_are_slow_down() {
+        let e: S3Error = ObjectError::from(crate::lock::LockTimeout {
+            name: "b/k".into(),
+            mode: "write",
+            waited: std::time::Duration::from_secs(30),
+        })
+        .into();
+        assert_eq!((e.code.code(), e.status()), ("SlowDown", 503));
+        assert!(!e.message().contains("b/k"), "the cause stays in the log");
+        let e: S3Error = ObjectError::SlowDown("upload memory".into()).into();
+        assert_eq!(e.code, S3ErrorCode::SlowDown);
     }
 
     #[test]

@@ -28,7 +28,10 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use glommio::net::TcpStream;
-use minnow_net::http::{unless_stalled, HttpConn, HttpError, RequestHead, ResponseHead, Stalled};
+use glommio::sync::{Semaphore, StaticPermit};
+use minnow_net::http::{
+    unless_stalled, ConnTimeouts, HttpConn, HttpError, RequestHead, ResponseHead, Stalled,
+};
 use minnow_net::s3::error::{S3Error, S3ErrorCode};
 use minnow_net::s3::router::{self, Endpoint, NULL_VERSION_ID};
 use minnow_net::s3::sigv4::{self, AuthOk, Credentials};
@@ -39,6 +42,8 @@ use crate::cross_core::{CoreMessage, Handoff};
 
 /// Largest XML request body read into memory (CompleteMultipartUpload with 10 000 parts fits).
 const XML_BODY_MAX: usize = 2 << 20;
+/// Largest read into memory at once while reading such a body.
+const XML_READ_BYTES: usize = 64 << 10;
 /// Bytes of an unread request body drained to keep a connection alive; beyond, it is closed.
 const DRAIN_MAX: u64 = 256 << 10;
 
@@ -50,6 +55,11 @@ pub struct ServerCtx {
     pub config: Arc<ServerConfig>,
     credentials: Credentials,
     request_counter: std::cell::Cell<u64>,
+    /// Timeouts and minimum body rate of every connection this core serves.
+    conn_timeouts: ConnTimeouts,
+    /// This core's share of the memory for request bodies read whole, in bytes
+    /// (`Limits::body_memory_bytes`).
+    body_memory: Rc<Semaphore>,
 }
 
 impl ServerCtx {
@@ -59,11 +69,22 @@ impl ServerCtx {
             access_key: config.access_key.clone(),
             secret_key: config.secret_key.clone(),
         };
+        let limits = config.limits;
+        let conn_timeouts = ConnTimeouts {
+            body_min_rate: limits.body_min_rate,
+            body_rate_grace: limits.body_rate_grace,
+            ..ConnTimeouts::default()
+        };
+        // Every core can take at least one body of the largest size.
+        let body_memory = (limits.body_memory_bytes / cluster.cores.max(1) as u64)
+            .max((XML_BODY_MAX + XML_READ_BYTES) as u64);
         ServerCtx {
             cluster,
             config,
             credentials,
             request_counter: std::cell::Cell::new(0),
+            conn_timeouts,
+            body_memory: Rc::new(Semaphore::new(body_memory)),
         }
     }
 
@@ -138,6 +159,7 @@ pub async fn serve_handoff(ctx: Rc<ServerCtx>, handoff: Handoff) {
 }
 
 async fn serve(ctx: Rc<ServerCtx>, mut conn: HttpConn) {
+    conn.set_timeouts(ctx.conn_timeouts);
     loop {
         let peeked = match conn.peek_head().await {
             Ok(Some(h)) => h,
@@ -170,18 +192,25 @@ async fn serve(ctx: Rc<ServerCtx>, mut conn: HttpConn) {
         };
         let progress = conn.progress();
         let exchange = answer(&ctx, &mut conn, &head, routed, &request_id);
-        let written = match unless_stalled(&progress, ctx.config.stall_timeout, exchange).await {
-            Ok(written) => written,
-            Err(stalled) => {
-                let request = StalledRequest {
-                    head: &head,
-                    bucket: bucket.as_deref(),
-                    key: key.as_deref(),
-                    request_id: &request_id,
-                };
-                return answer_stalled(ctx.config.stall_timeout, &mut conn, request, stalled).await;
-            }
-        };
+        let written =
+            match unless_stalled(&progress, ctx.config.limits.stall_timeout, exchange).await {
+                Ok(written) => written,
+                Err(stalled) => {
+                    let request = StalledRequest {
+                        head: &head,
+                        bucket: bucket.as_deref(),
+                        key: key.as_deref(),
+                        request_id: &request_id,
+                    };
+                    return answer_stalled(
+                        ctx.config.limits.stall_timeout,
+                        &mut conn,
+                        request,
+                        stalled,
+                    )
+                    .await;
+                }
+            };
         if written.is_err() || !conn.reusable() {
             return;
         }
@@ -279,7 +308,8 @@ async fn hand_off(
                 .send(owner, CoreMessage::Handoff(Handoff { fd, buffered }));
             // The owner core drains its channel continuously; a full one for this long means
             // that core is stuck, and the client should hear so rather than wait.
-            match glommio::timer::timeout(ctx.config.stall_timeout, async { Ok(send.await) }).await
+            match glommio::timer::timeout(ctx.config.limits.stall_timeout, async { Ok(send.await) })
+                .await
             {
                 Ok(Ok(())) => {}
                 Ok(Err(e)) => tracing::error!(error = %e, "hand-off failed; connection dropped"),
@@ -288,7 +318,7 @@ async fn hand_off(
                     path = %peeked.path,
                     core = owner.0,
                     "hand-off: the owner core took no connection for {:?}; dropped",
-                    ctx.config.stall_timeout
+                    ctx.config.limits.stall_timeout
                 ),
             }
         }
@@ -399,24 +429,52 @@ fn authenticate(
     })
 }
 
-/// Read a small request body (XML) whole, bounded.
+/// A request body read whole, with the request memory it holds until dropped.
+pub struct SmallBody {
+    bytes: Vec<u8>,
+    _memory: Option<StaticPermit>,
+}
+
+impl std::ops::Deref for SmallBody {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.bytes
+    }
+}
+
+/// Read a small request body (XML) whole, bounded per request (`XML_BODY_MAX`) and in total
+/// (`ServerCtx::body_memory`): the memory it may need is reserved before the first byte is read,
+/// waiting at most `Limits::body_memory_wait`, then 503 SlowDown. A client that asked for
+/// `100 Continue` sends nothing meanwhile.
 async fn read_small_body(
+    ctx: &ServerCtx,
     conn: &mut HttpConn,
     head: &RequestHead,
     auth: &AuthOk,
-) -> Result<Vec<u8>, S3Error> {
+) -> Result<SmallBody, S3Error> {
     let framing = head
         .body_framing()
         .map_err(|e| S3Error::with_message(S3ErrorCode::InvalidRequest, e.to_string()))?;
+    // The framed length bounds the decoded payload; a chunked body may be as large as allowed.
+    let body_max = match framing {
+        minnow_net::http::BodyFraming::None => 0,
+        minnow_net::http::BodyFraming::Length(n) => n.min(XML_BODY_MAX as u64) as usize,
+        minnow_net::http::BodyFraming::Chunked => XML_BODY_MAX,
+    };
+    let read_len = body_max.clamp(1, XML_READ_BYTES);
+    let memory = match body_max {
+        0 => None,
+        _ => Some(reserve_body_memory(ctx, (body_max + read_len) as u64).await?),
+    };
     let mut payload = put::payload(conn, head, framing, auth)?;
     let mut out = Vec::new();
-    let mut buf = vec![0u8; 64 * 1024];
+    let mut buf = vec![0u8; read_len];
     loop {
         let n = put::read_payload(&mut payload, &mut buf).await?;
         if n == 0 {
             break;
         }
-        if out.len() + n > XML_BODY_MAX {
+        if out.len() + n > body_max {
             return Err(S3Error::with_message(
                 S3ErrorCode::MalformedXML,
                 "request body too large",
@@ -425,7 +483,28 @@ async fn read_small_body(
         out.extend_from_slice(&buf[..n]);
     }
     payload.finish()?;
-    Ok(out)
+    Ok(SmallBody {
+        bytes: out,
+        _memory: memory,
+    })
+}
+
+/// `bytes` of this core's request-body memory, or 503 SlowDown once the wait bound has passed.
+async fn reserve_body_memory(ctx: &ServerCtx, bytes: u64) -> Result<StaticPermit, S3Error> {
+    let wait = ctx.config.limits.body_memory_wait;
+    match crate::lock::acquire_within(&ctx.body_memory, bytes, wait).await {
+        Some(permit) => Ok(permit),
+        None => {
+            tracing::warn!(
+                core = ctx.cluster.core.0,
+                wanted = bytes,
+                free = ctx.body_memory.available(),
+                ?wait,
+                "request body memory not granted in time; answering 503 SlowDown"
+            );
+            Err(S3Error::new(S3ErrorCode::SlowDown))
+        }
+    }
 }
 
 /// Until versioning exists an object's only version is the null version: any other id (already

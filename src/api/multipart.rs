@@ -88,8 +88,9 @@ pub async fn complete(
     upload_id: &str,
 ) -> Result<Reply, S3Error> {
     let set = local_set(ctx, key)?;
-    let body = read_small_body(conn, head, auth).await?;
+    let body = read_small_body(ctx, conn, head, auth).await?;
     let parts = xml::parse_complete_multipart_upload(&body)?;
+    drop(body); // its memory goes back before the commit
     let requested: Vec<(u32, String)> = parts
         .iter()
         .map(|p| (p.part_number, p.etag.clone()))

@@ -36,15 +36,19 @@ pub fn upload_payload<'a>(
     Ok(payload(conn, head, framing, auth)?.without_md5())
 }
 
-/// Read from the payload, turning a failure into its S3 error.
+/// Read from the payload, turning a failure into its S3 error (the one the payload recorded,
+/// e.g. RequestTimeout for a body that stalled, else IncompleteBody).
 pub async fn read_payload(
     payload: &mut RequestPayload<'_>,
     buf: &mut [u8],
 ) -> Result<usize, S3Error> {
-    payload
-        .read(buf)
-        .await
-        .map_err(|e| S3Error::with_message(S3ErrorCode::IncompleteBody, e.to_string()))
+    match payload.read(buf).await {
+        Ok(n) => Ok(n),
+        Err(e) => Err(payload
+            .error()
+            .cloned()
+            .unwrap_or_else(|| S3Error::with_message(S3ErrorCode::IncompleteBody, e.to_string()))),
+    }
 }
 
 /// Body framing of an upload: S3 wants a length (or aws-chunked/chunked framing).

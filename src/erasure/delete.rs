@@ -16,7 +16,7 @@ impl ErasureSet {
     /// does not.
     pub async fn delete_object(&self, bucket: &str, key: &str) -> Result<(), ObjectError> {
         self.require_bucket(bucket).await?;
-        let _guard = self.locks.write(&format!("{bucket}/{key}")).await;
+        let _guard = self.locks.write(&format!("{bucket}/{key}")).await?;
         let dir = object_dir(key);
         let meta_file = meta_path(key);
         let results = join_all(self.drives.iter().map(|d| {

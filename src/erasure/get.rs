@@ -1,25 +1,36 @@
 //! Reading objects.
 //!
-//! `open_object` reads `xl.meta` from every drive and keeps the version a read quorum agrees on,
-//! under the object's read lock (held until the reader is dropped, so no commit or delete removes
-//! shard files underneath). `read_chunk` then serves a byte range a batch of blocks at a time:
-//! it reads the data shards first, verifies every block's HighwayHash-256, and on a missing,
-//! short or corrupt shard reads parity shards instead and rebuilds the block. Bytes that fail
-//! their checksum are never returned: if fewer than `data` good shards remain, the read fails.
+//! `open_object` takes the object's read lock and reads `xl.meta` from every drive, keeping the
+//! version a read quorum agrees on. The first `read_chunk` opens the shard files of its part on
+//! every drive (parity too, so a shard that fails later is replaced without reopening) and only
+//! then releases the lock: from there on the reader holds open files, which Linux keeps readable
+//! after a commit or delete moves the version's data directory away. So a slow or stalled
+//! client never delays a writer, and still reads the version it opened to its end. A read of a
+//! later part of a multipart object takes the read lock again to open that part; if the version
+//! is gone by then, the read fails (a cut connection, never bytes of another version).
+//!
+//! `read_chunk` serves a byte range a batch of blocks at a time: it reads the data shards
+//! first, verifies every block's HighwayHash-256, and on a missing, short or corrupt shard reads
+//! parity shards instead and rebuilds the block. Bytes that fail their checksum are never
+//! returned: if fewer than `data` good shards remain, the read fails.
 
 use futures::future::join_all;
 use minnow_codec::{join_data, Decoder, ErasureLayout, FrameKey, BITROT_HASH_LEN};
 use minnow_io::xl_meta::{ObjectVersion, PartInfo};
-use minnow_io::DriveError;
+use minnow_io::{DriveError, FileReader};
 
-use super::{agree_on_version, frame_binding, frame_keys, meta_path, object_dir, ErasureSet};
+use super::{
+    agree_on_version, clone_drive_error, frame_binding, frame_keys, meta_path, object_dir,
+    ErasureSet,
+};
 use crate::lock::LockGuard;
 use crate::object::{ObjectError, ObjectInfo};
 
 /// Blocks read per batch: 4 MiB of object data with 1 MiB blocks.
 const BATCH_BLOCKS: u64 = 4;
 
-/// An open object: its agreed version and the read lock. Serves byte ranges.
+/// An open object: its agreed version and, once a part is read, that part's open shard files.
+/// Serves byte ranges.
 pub struct ObjectReader<'a> {
     set: &'a ErasureSet,
     bucket: String,
@@ -30,8 +41,14 @@ pub struct ObjectReader<'a> {
     binding: Option<String>,
     layout: ErasureLayout,
     decoder: Decoder,
-    _guard: LockGuard,
+    /// The read lock, held from `open_object` until the first part's shard files are open.
+    guard: Option<LockGuard>,
+    /// The part whose shard files are open, and per slot its file (or why it is not there).
+    open_part: Option<(u32, Vec<ShardFile>)>,
 }
+
+/// One drive's shard file of a part, opened, or why it could not be.
+type ShardFile = Result<Box<dyn FileReader>, DriveError>;
 
 impl ErasureSet {
     /// Open an object for reading; see the module header.
@@ -40,7 +57,7 @@ impl ErasureSet {
         bucket: &str,
         key: &str,
     ) -> Result<ObjectReader<'_>, ObjectError> {
-        let guard = self.locks.read(&format!("{bucket}/{key}")).await;
+        let guard = self.locks.read(&format!("{bucket}/{key}")).await?;
         let (info, versions, layout) = self.agreed(bucket, key).await?;
         let binding = versions
             .iter()
@@ -56,13 +73,14 @@ impl ErasureSet {
             binding,
             layout,
             decoder: Decoder::new(layout),
-            _guard: guard,
+            guard: Some(guard),
+            open_part: None,
         })
     }
 
     /// Metadata only.
     pub async fn head_object(&self, bucket: &str, key: &str) -> Result<ObjectInfo, ObjectError> {
-        let _guard = self.locks.read(&format!("{bucket}/{key}")).await;
+        let _guard = self.locks.read(&format!("{bucket}/{key}")).await?;
         Ok(self.agreed(bucket, key).await?.0)
     }
 
@@ -117,6 +135,12 @@ impl ObjectReader<'_> {
             .iter()
             .flatten()
             .all(|v| v.inline_data.is_some());
+        match inline {
+            true => self.guard = None,
+            false => self.open_part_files(&part).await?,
+        }
+        // Inline objects have no files: every slot answers from its xl.meta copy.
+        let files = self.open_part.as_ref().map_or(&[][..], |(_, files)| files);
         let _slot = match inline {
             true => None,
             false => Some(
@@ -143,7 +167,18 @@ impl ObjectReader<'_> {
         let block_len = |b: u64| -> usize { (part.size - b * bs).min(bs) as usize };
 
         let shards = self
-            .read_good_shards(&part, start, end, first, last_excl, &block_len)
+            .read_good_shards(
+                files,
+                part.number,
+                start,
+                end,
+                &Frames {
+                    layout: &layout,
+                    first,
+                    last_excl,
+                    block_len: &block_len,
+                },
+            )
             .await?;
 
         let data = layout.data;
@@ -193,16 +228,16 @@ impl ObjectReader<'_> {
         Ok(out)
     }
 
-    /// Per shard index, the verified bytes `[start, end)` of its shard file, for at least `data`
-    /// shards (data shards preferred). Missing or corrupt shards are None.
+    /// Per shard index, the verified bytes `[start, end)` of its shard file (from `files`, the
+    /// part's open files), for at least `data` shards (data shards preferred). Missing or corrupt
+    /// shards are None.
     async fn read_good_shards(
         &self,
-        part: &PartInfo,
+        files: &[ShardFile],
+        part_number: u32,
         start: u64,
         end: u64,
-        first: u64,
-        last_excl: u64,
-        block_len: &dyn Fn(u64) -> usize,
+        frames: &Frames<'_>,
     ) -> Result<Vec<Option<Vec<u8>>>, ObjectError> {
         let layout = self.layout;
         let total = layout.total();
@@ -216,7 +251,7 @@ impl ObjectReader<'_> {
                 }
             }
         }
-        let keys = frame_keys(self.binding.as_deref(), part.number, total);
+        let keys = frame_keys(self.binding.as_deref(), part_number, total);
         let mut shards: Vec<Option<Vec<u8>>> = vec![None; total];
         let mut errors: Vec<DriveError> = Vec::new();
         let mut next_candidate = 0usize;
@@ -233,22 +268,16 @@ impl ObjectReader<'_> {
             let reads = join_all(
                 batch
                     .iter()
-                    .map(|&(_, slot)| self.read_shard_range(slot, part, start, end)),
+                    .map(|&(_, slot)| self.read_shard_range(files, slot, start, end)),
             )
             .await;
             for ((shard, slot), r) in batch.into_iter().zip(reads) {
                 match r.and_then(|bytes| {
-                    let frames = Frames {
-                        layout: &layout,
-                        first,
-                        last_excl,
-                        block_len,
-                    };
                     frames
                         .verify(&bytes, &keys, shard)
                         .map(|()| bytes)
                         .map_err(|reason| DriveError::Corrupt {
-                            path: self.shard_path(slot, part.number).into(),
+                            path: self.shard_path(slot, part_number).into(),
                             reason,
                         })
                 }) {
@@ -273,10 +302,61 @@ impl ObjectReader<'_> {
         Ok(shards)
     }
 
+    /// Open the shard files of `part` on every drive, under the read lock (taken again for a
+    /// later part), then release the lock; see the module header.
+    async fn open_part_files(&mut self, part: &PartInfo) -> Result<(), ObjectError> {
+        if self
+            .open_part
+            .as_ref()
+            .is_some_and(|(n, _)| *n == part.number)
+        {
+            return Ok(());
+        }
+        self.open_part = None; // the previous part's files close here
+        let guard = match self.guard.take() {
+            Some(guard) => guard,
+            None => {
+                let name = format!("{}/{}", self.bucket, self.info.key);
+                self.set.locks.read(&name).await?
+            }
+        };
+        let dir = object_dir(&self.info.key);
+        let files = join_all(self.versions.iter().enumerate().map(|(slot, version)| {
+            let path = version.as_ref().map(|v| {
+                v.data_dir
+                    .as_ref()
+                    .map(|dd| format!("{dir}/{dd}/part.{}", part.number))
+            });
+            let drive = self.set.drives[slot].clone();
+            let bucket = self.bucket.as_str();
+            let meta = meta_path(&self.info.key);
+            async move {
+                let path = match path {
+                    None => return Err(DriveError::FileNotFound),
+                    Some(None) => {
+                        return Err(DriveError::Corrupt {
+                            path: meta.into(),
+                            reason: "no data directory and no inline data".into(),
+                        })
+                    }
+                    Some(Some(path)) => path,
+                };
+                drive
+                    .ok_or(DriveError::Offline)?
+                    .open_file(bucket, &path)
+                    .await
+            }
+        }))
+        .await;
+        drop(guard);
+        self.open_part = Some((part.number, files));
+        Ok(())
+    }
+
     async fn read_shard_range(
         &self,
+        files: &[ShardFile],
         slot: usize,
-        part: &PartInfo,
         start: u64,
         end: u64,
     ) -> Result<Vec<u8>, DriveError> {
@@ -293,15 +373,11 @@ impl ObjectReader<'_> {
                     reason: format!("inline shard has {} bytes, need {end}", inline.len()),
                 });
         }
-        let drive = self.set.drives[slot].as_ref().ok_or(DriveError::Offline)?;
-        if version.data_dir.is_none() {
-            return Err(DriveError::Corrupt {
-                path: meta_path(&self.info.key).into(),
-                reason: "no data directory and no inline data".into(),
-            });
+        match files.get(slot) {
+            Some(Ok(file)) => file.read_at(start, len).await,
+            Some(Err(e)) => Err(clone_drive_error(e)),
+            None => Err(DriveError::FileNotFound),
         }
-        let path = self.shard_path(slot, part.number);
-        drive.read_file(&self.bucket, &path, start, len).await
     }
 
     /// Where the drive in `slot` keeps its shard of `part`, inside the bucket: the part file, or

@@ -65,6 +65,8 @@ pub struct ErasureSet {
     read_slots: Rc<glommio::sync::Semaphore>,
     /// Per slot, whether the last health check found the drive online (health.rs).
     drive_online: std::cell::RefCell<Vec<bool>>,
+    /// Memory of the uploads receiving their bodies, in KiB (see [`RECEIVE_BUDGET_MIB`]).
+    receive_budget: Rc<glommio::sync::Semaphore>,
 }
 
 /// Write-buffer memory, in MiB, that one set's uploads may hold while they stream into shard
@@ -76,6 +78,13 @@ pub struct ErasureSet {
 /// 64 MiB uploads on four drives (48 MiB each) fit, two on a 16-drive set (96 MiB each). Small
 /// inline objects reserve nothing.
 pub const STREAMING_BUDGET_MIB: u64 = 192;
+
+/// Memory, in MiB, that one set's uploads may hold for the bodies they receive: block buffers,
+/// encoded frames, inline shards (not the shard-file write buffers, which
+/// [`STREAMING_BUDGET_MIB`] bounds). Each upload reserves its share before it reads its body,
+/// waiting at most the set's lock wait: 15 uploads of 1 MiB blocks at once on 4 drives. Without
+/// it every upload waiting for write-buffer memory would hold a block of its body.
+pub const RECEIVE_BUDGET_MIB: u64 = 64;
 
 /// Chunk reads of one set in progress at once. Each holds the shard bytes of up to four blocks
 /// and the assembled chunk (about 3 x 4 MiB), so this bounds the memory of many concurrent GETs
@@ -106,7 +115,15 @@ impl ErasureSet {
             locks: NamespaceLock::default(),
             streaming_budget: Rc::new(glommio::sync::Semaphore::new(STREAMING_BUDGET_MIB)),
             read_slots: Rc::new(glommio::sync::Semaphore::new(CHUNK_READS_MAX)),
+            receive_budget: Rc::new(glommio::sync::Semaphore::new(RECEIVE_BUDGET_MIB << 10)),
         }
+    }
+
+    /// The same set with lock requests, and uploads waiting for write-buffer memory, waiting at
+    /// most `wait` (see `crate::lock`).
+    pub fn with_lock_wait(mut self, wait: std::time::Duration) -> Self {
+        self.locks = NamespaceLock::new(wait);
+        self
     }
 
     /// This set's index.

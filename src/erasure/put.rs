@@ -14,6 +14,7 @@
 use std::sync::Arc;
 
 use futures::future::join_all;
+use glommio::sync::StaticPermit;
 use minnow_codec::{hash_order, Encoder, ErasureLayout, FrameKey, BITROT_HASH_LEN, BLOCK_SIZE};
 use minnow_io::format::new_uuid;
 use minnow_io::xl_meta::{self, ErasureInfo, ObjectVersion, PartInfo, XlMeta};
@@ -24,6 +25,7 @@ use super::digest::Md5Pipeline;
 use super::{
     frame_keys, meta_path, object_dir, tally, ErasureSet, INLINE_SHARD_MAX, STREAMING_BUDGET_MIB,
 };
+use crate::lock::acquire_within;
 use crate::object::{now_ns, ObjectError, ObjectInfo, PutOptions, META_STORAGE_CLASS};
 
 /// What an upload streaming into `drives` shard files of `file_hint` bytes reserves from its
@@ -32,6 +34,20 @@ fn upload_reservation_mib(drives: usize, file_hint: u64) -> u64 {
     (drives as u64 * minnow_io::writer_memory_bytes(file_hint))
         .div_ceil(1 << 20)
         .clamp(STREAMING_BUDGET_MIB / 4, STREAMING_BUDGET_MIB)
+}
+
+/// What an upload reserves from its set's receive budget
+/// ([`RECEIVE_BUDGET_MIB`](super::RECEIVE_BUDGET_MIB)), in KiB: its two block buffers of
+/// `block_cap`, its `shards` encoded frames of `frame_len`, and, inline, `drives` copies of
+/// `inline_len` bytes.
+fn receive_reservation_kib(
+    block_cap: usize,
+    shards: usize,
+    frame_len: usize,
+    drives: usize,
+    inline_len: usize,
+) -> u64 {
+    (2 * block_cap + shards * frame_len + drives * inline_len).div_ceil(1024) as u64
 }
 
 /// The largest object a single PUT may carry (S3's limit).
@@ -225,38 +241,9 @@ impl ErasureSet {
         let file_hint = plan
             .size_hint
             .map_or(u64::MAX >> 1, |size| layout.shard_file_size(size));
-        let _reserved = match plan.file {
-            Some(_) => {
-                let mib = upload_reservation_mib(n, file_hint);
-                Some(
-                    crate::lock::acquire_cancel_safe(&self.streaming_budget, mib)
-                        .await
-                        .map_err(|e| ObjectError::Internal(format!("upload memory: {e}")))?,
-                )
-            }
-            None => None,
-        };
-        if let Some(file) = plan.file {
-            let opened = self
-                .on_all(|_, d| {
-                    let file = file.to_string();
-                    async move { d.create_file(SYS_VOL, &file, file_hint).await }
-                })
-                .await;
-            for r in opened {
-                match r {
-                    Ok(w) => writers.push(Some(w)),
-                    Err(e) => {
-                        errors.push(e);
-                        writers.push(None);
-                    }
-                }
-            }
-            let open = writers.iter().filter(|w| w.is_some()).count();
-            if open < quorum {
-                return Err(ObjectError::write_quorum(open, quorum, &errors));
-            }
-        }
+        // Write-buffer memory and shard files are taken once the first block of the body has
+        // arrived (or the body ended empty): a client that stalls before that holds neither.
+        let mut reserved = None;
 
         let mut encoder = Encoder::new(layout);
         // Buffers sized for the body when it is smaller than a block (most small PUTs).
@@ -264,9 +251,25 @@ impl ErasureSet {
             h.clamp(1, layout.block_size as u64) as usize
         });
         let frame_len = BITROT_HASH_LEN + layout.shard_size(block_cap);
-        let mut frames: Vec<Vec<u8>> = vec![vec![0u8; frame_len]; layout.total()];
+        let inline_len = match plan.file {
+            Some(_) => 0,
+            None => plan.size_hint.map_or(0, |h| layout.shard_file_size(h)) as usize,
+        };
+        let kib = receive_reservation_kib(block_cap, layout.total(), frame_len, n, inline_len);
+        let wait = self.locks.wait();
+        let Some(_receiving) = acquire_within(&self.receive_budget, kib, wait).await else {
+            return Err(ObjectError::SlowDown(format!(
+                "set {}: {kib} KiB of receive memory not granted within {wait:?} ({} KiB free)",
+                self.index.0,
+                self.receive_budget.available()
+            )));
+        };
+        let mut frames: Vec<Vec<u8>> = Vec::new();
         // Two block buffers: one being hashed on the blocking pool while the next is read.
-        let mut blocks = [Arc::new(Vec::new()), Arc::new(Vec::new())];
+        let mut blocks = [
+            Arc::new(Vec::with_capacity(block_cap)),
+            Arc::new(Vec::with_capacity(block_cap)),
+        ];
         let mut which = 0usize;
         let mut md5 = Md5Pipeline::default();
         let mut inline: Vec<Vec<u8>> = vec![Vec::new(); n];
@@ -279,13 +282,29 @@ impl ErasureSet {
             let buf = match Arc::get_mut(&mut blocks[which]) {
                 Some(buf) => buf,
                 None => {
-                    blocks[which] = Arc::new(Vec::new());
+                    blocks[which] = Arc::new(Vec::with_capacity(block_cap));
                     Arc::get_mut(&mut blocks[which])
                         .ok_or_else(|| ObjectError::Internal("block buffer shared".into()))?
                 }
             };
-            buf.resize(block_cap, 0);
-            let len = read_full(body, buf).await?;
+            let len = read_block(body, buf, block_cap).await?;
+            if let (Some(file), None) = (plan.file, &reserved) {
+                let (permit, opened) = self.start_streaming(file, file_hint).await?;
+                reserved = Some(permit);
+                for r in opened {
+                    match r {
+                        Ok(w) => writers.push(Some(w)),
+                        Err(e) => {
+                            errors.push(e);
+                            writers.push(None);
+                        }
+                    }
+                }
+                let open = writers.iter().filter(|w| w.is_some()).count();
+                if open < quorum {
+                    return Err(ObjectError::write_quorum(open, quorum, &errors));
+                }
+            }
             if len == 0 {
                 break;
             }
@@ -295,6 +314,9 @@ impl ErasureSet {
                 return Err(ObjectError::Body(
                     "body longer than its declared length".into(),
                 ));
+            }
+            if frames.is_empty() {
+                frames = vec![vec![0u8; frame_len]; layout.total()];
             }
             let block = blocks[which].clone();
             md5.submit(block.clone()).await;
@@ -367,6 +389,31 @@ impl ErasureSet {
             written,
             md5: md5.finish().await,
         })
+    }
+
+    /// Reserve an upload's write-buffer memory (see [`STREAMING_BUDGET_MIB`]), waiting at most
+    /// the set's lock wait, and create its shard file `file` on every drive.
+    async fn start_streaming(
+        &self,
+        file: &str,
+        file_hint: u64,
+    ) -> Result<(StaticPermit, Vec<Result<Box<dyn FileWriter>, DriveError>>), ObjectError> {
+        let mib = upload_reservation_mib(self.drives.len(), file_hint);
+        let wait = self.locks.wait();
+        let Some(permit) = acquire_within(&self.streaming_budget, mib, wait).await else {
+            return Err(ObjectError::SlowDown(format!(
+                "set {}: {mib} MiB of upload memory not granted within {wait:?} ({} MiB free)",
+                self.index.0,
+                self.streaming_budget.available()
+            )));
+        };
+        let opened = self
+            .on_all(|_, d| {
+                let file = file.to_string();
+                async move { d.create_file(SYS_VOL, &file, file_hint).await }
+            })
+            .await;
+        Ok((permit, opened))
     }
 
     /// Make a staged object visible; see the module header.
@@ -452,7 +499,7 @@ impl ErasureSet {
         versions: &[Option<ObjectVersion>],
         quorum: usize,
     ) -> Result<Vec<bool>, ObjectError> {
-        let _guard = self.locks.write(&format!("{bucket}/{key}")).await;
+        let _guard = self.locks.write(&format!("{bucket}/{key}")).await?;
         let dir = object_dir(key);
         let meta_file = meta_path(key);
         let old: Vec<Option<Vec<u8>>> = self
@@ -569,21 +616,37 @@ impl ErasureSet {
     }
 }
 
-/// Read until `buf` is full or the body ends; returns the bytes read.
-pub(super) async fn read_full(
+/// Smallest step by which [`read_block`] grows a block buffer.
+const BLOCK_GROWTH_MIN: usize = 64 << 10;
+
+/// Fill `buf` with up to `cap` body bytes (until full or the body ends); returns the bytes read.
+/// An empty buffer grows as the bytes arrive, doubling from [`BLOCK_GROWTH_MIN`], so a body that
+/// stalls holds memory for about what it sent, not a whole block.
+async fn read_block(
     body: &mut dyn BodyRead,
-    buf: &mut [u8],
+    buf: &mut Vec<u8>,
+    cap: usize,
 ) -> Result<usize, ObjectError> {
     let mut filled = 0;
-    while filled < buf.len() {
+    loop {
+        if filled == buf.len() {
+            if filled >= cap {
+                break;
+            }
+            buf.resize(cap.min(filled + filled.max(BLOCK_GROWTH_MIN)), 0);
+        }
+        let end = buf.len().min(cap);
         let n = body
-            .read(&mut buf[filled..])
+            .read(&mut buf[filled..end])
             .await
             .map_err(|e| ObjectError::Body(e.to_string()))?;
         if n == 0 {
             break;
         }
         filled += n;
+        if filled >= cap {
+            break;
+        }
     }
     Ok(filled)
 }
@@ -649,6 +712,27 @@ pub(super) fn per_slot_versions(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn receive_reservations_cover_blocks_frames_and_inline_shards() {
+        use crate::erasure::RECEIVE_BUDGET_MIB;
+        let layout = ErasureLayout::new(2, 2, BLOCK_SIZE).unwrap();
+        let frame = BITROT_HASH_LEN + layout.shard_size(BLOCK_SIZE);
+        // A streamed upload on 4 drives: 2 MiB of blocks, 4 frames of half a block.
+        let kib = receive_reservation_kib(BLOCK_SIZE, 4, frame, 4, 0);
+        assert_eq!(kib, 2048 + (4 * frame as u64).div_ceil(1024));
+        assert_eq!((RECEIVE_BUDGET_MIB << 10) / kib, 15);
+        // A 100 KiB inline object also holds its shards for every drive.
+        let small = 100 << 10;
+        let frame = BITROT_HASH_LEN + layout.shard_size(small);
+        let inline = layout.shard_file_size(small as u64) as usize;
+        let kib = receive_reservation_kib(small, 4, frame, 4, inline);
+        assert_eq!(
+            kib,
+            ((2 * small + 4 * frame + 4 * inline) as u64).div_ceil(1024)
+        );
+        assert!(kib < 700, "{kib}");
+    }
 
     #[test]
     fn upload_reservations_bound_memory_and_count() {

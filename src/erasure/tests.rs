@@ -7,7 +7,7 @@ use std::rc::Rc;
 
 use async_trait::async_trait;
 use glommio::LocalExecutorBuilder;
-use minnow_io::{DiskInfo, Drive, DriveError, FileWriter, LocalDrive, VolInfo};
+use minnow_io::{DiskInfo, Drive, DriveError, FileReader, FileWriter, LocalDrive, VolInfo};
 use minnow_net::http::{BodyRead, HttpError};
 
 use super::*;
@@ -29,10 +29,42 @@ enum Fault {
 /// A drive that forwards to a local drive unless told to fail.
 struct FaultDrive {
     inner: LocalDrive,
-    fault: Cell<Fault>,
-    /// Shard reads in progress now, and the most seen at once.
-    reading: Cell<usize>,
-    most_reading: Cell<usize>,
+    fault: Rc<Cell<Fault>>,
+    reads: Rc<ReadCount>,
+}
+
+/// Shard reads in progress on a drive now, and the most seen at once.
+#[derive(Default)]
+struct ReadCount {
+    now: Cell<usize>,
+    most: Cell<usize>,
+}
+
+impl ReadCount {
+    async fn count<T>(&self, read: impl std::future::Future<Output = T>) -> T {
+        self.now.set(self.now.get() + 1);
+        self.most.set(self.most.get().max(self.now.get()));
+        let result = read.await;
+        self.now.set(self.now.get() - 1);
+        result
+    }
+}
+
+/// A file opened through a [`FaultDrive`]: its reads fail while the drive is offline.
+struct FaultReader {
+    inner: Box<dyn FileReader>,
+    fault: Rc<Cell<Fault>>,
+    reads: Rc<ReadCount>,
+}
+
+#[async_trait(?Send)]
+impl FileReader for FaultReader {
+    async fn read_at(&self, offset: u64, len: usize) -> Result<Vec<u8>, DriveError> {
+        if self.fault.get() == Fault::Offline {
+            return Err(DriveError::Offline);
+        }
+        self.reads.count(self.inner.read_at(offset, len)).await
+    }
 }
 
 impl FaultDrive {
@@ -101,12 +133,17 @@ impl Drive for FaultDrive {
         len: usize,
     ) -> Result<Vec<u8>, DriveError> {
         self.check()?;
-        self.reading.set(self.reading.get() + 1);
-        self.most_reading
-            .set(self.most_reading.get().max(self.reading.get()));
-        let read = self.inner.read_file(vol, path, offset, len).await;
-        self.reading.set(self.reading.get() - 1);
-        read
+        self.reads
+            .count(self.inner.read_file(vol, path, offset, len))
+            .await
+    }
+    async fn open_file(&self, vol: &str, path: &str) -> Result<Box<dyn FileReader>, DriveError> {
+        self.check()?;
+        Ok(Box::new(FaultReader {
+            inner: self.inner.open_file(vol, path).await?,
+            fault: self.fault.clone(),
+            reads: self.reads.clone(),
+        }))
     }
     async fn rename_data(
         &self,
@@ -187,6 +224,10 @@ impl Drop for TestSet {
 
 impl TestSet {
     async fn new(n: usize) -> TestSet {
+        TestSet::with_lock_wait(n, crate::lock::LOCK_WAIT_DEFAULT).await
+    }
+
+    async fn with_lock_wait(n: usize, wait: std::time::Duration) -> TestSet {
         let root = std::env::temp_dir().join(format!("minnow-set-{}", rand::random::<u64>()));
         let mut drives = Vec::new();
         for i in 0..n {
@@ -195,9 +236,8 @@ impl TestSet {
             let inner = LocalDrive::open(dir).await.unwrap();
             drives.push(Rc::new(FaultDrive {
                 inner,
-                fault: Cell::new(Fault::None),
-                reading: Cell::new(0),
-                most_reading: Cell::new(0),
+                fault: Rc::new(Cell::new(Fault::None)),
+                reads: Rc::default(),
             }));
         }
         let storage = crate::config::storage_classes(n, None, None).unwrap();
@@ -208,7 +248,8 @@ impl TestSet {
                 .map(|d| Some(d.clone() as Rc<dyn Drive>))
                 .collect(),
             storage,
-        );
+        )
+        .with_lock_wait(wait);
         set.make_bucket("b").await.unwrap();
         TestSet { root, set, drives }
     }
@@ -469,11 +510,11 @@ fn concurrent_gets_are_bounded_by_the_read_slots() {
             assert!(reader.await.unwrap() == body);
         }
         for d in &t.drives {
-            let most = d.most_reading.get();
+            let most = d.reads.most.get();
             assert!(most as u64 <= CHUNK_READS_MAX, "{most} shard reads at once");
         }
         // The bound was reached, not merely respected by a serial schedule.
-        let most = t.drives.iter().map(|d| d.most_reading.get()).max();
+        let most = t.drives.iter().map(|d| d.reads.most.get()).max();
         assert_eq!(most, Some(CHUNK_READS_MAX as usize));
     });
 }
@@ -992,5 +1033,190 @@ fn complete_cut_short_after_the_commit_completes_again() {
         assert!(t.set.list_uploads("b", "").await.unwrap().is_empty());
         assert!(saved.iter().all(|(dir, _)| !dir.exists()));
         assert_eq!(t.get("mp").await.unwrap(), body);
+    });
+}
+
+#[test]
+fn a_paused_reader_never_delays_a_writer_and_keeps_its_version() {
+    run(|| async {
+        let t = TestSet::new(4).await;
+        let old = data((6 << 20) + 11, 3);
+        t.put("k", &old).await.unwrap();
+        let mut reader = t.set.open_object("b", "k").await.unwrap();
+        let first = reader.read_chunk(0, 1 << 20).await.unwrap();
+        // The reader now pauses. A writer and a delete of the same key go ahead at once (with
+        // the old read lock they would wait for the reader to be dropped).
+        let bounded = std::time::Duration::from_secs(20);
+        let new = data((5 << 20) + 7, 4);
+        glommio::timer::timeout(bounded, async { Ok(t.put("k", &new).await) })
+            .await
+            .expect("PUT waited for a paused reader")
+            .unwrap();
+        assert!(t.get("k").await.unwrap() == new);
+        glommio::timer::timeout(bounded, async { Ok(t.set.delete_object("b", "k").await) })
+            .await
+            .expect("DELETE waited for a paused reader")
+            .unwrap();
+        assert!(matches!(
+            t.get("k").await,
+            Err(ObjectError::NoSuchKey { .. })
+        ));
+        // The old data directories are gone from every drive, yet the reader reads on from its
+        // open files: the complete old bytes, nothing of the new version.
+        let mut leftovers = Vec::new();
+        for slot in 0..4 {
+            find_files(&t.drive_dir(slot).join("b"), "part.1", &mut leftovers);
+        }
+        assert!(leftovers.is_empty(), "{leftovers:?}");
+        let mut got = first;
+        while (got.len() as u64) < reader.info.size {
+            got.extend(reader.read_chunk(got.len() as u64, 3 << 20).await.unwrap());
+        }
+        assert!(got == old, "the reader saw bytes of another version");
+    });
+}
+
+/// A body that delivers `sent` bytes, then never another.
+struct StalledBody {
+    sent: Vec<u8>,
+    pos: usize,
+}
+
+#[async_trait(?Send)]
+impl BodyRead for StalledBody {
+    async fn read(&mut self, buf: &mut [u8]) -> Result<usize, HttpError> {
+        if self.pos == self.sent.len() {
+            futures::future::pending::<()>().await;
+        }
+        let n = buf.len().min(self.sent.len() - self.pos);
+        buf[..n].copy_from_slice(&self.sent[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
+#[test]
+fn stalled_uploads_hold_upload_memory_only_once_a_block_arrived_and_waits_are_bounded() {
+    run(|| async {
+        let wait = std::time::Duration::from_millis(300);
+        let t = Rc::new(TestSet::with_lock_wait(4, wait).await);
+        // Each 64 MiB upload reserves a quarter of the set's budget.
+        let stall = |key: &'static str, sent: usize| {
+            let t = t.clone();
+            glommio::spawn_local(async move {
+                let mut body = StalledBody {
+                    sent: data(sent, 1),
+                    pos: 0,
+                };
+                let size = Some(64 << 20);
+                let _ = t
+                    .set
+                    .stage_object("b", key, &mut body, size, PutOptions::default())
+                    .await;
+            })
+        };
+        // Four bodies that stalled inside their first block hold nothing: a PUT goes through.
+        let early: Vec<_> = ["e1", "e2", "e3", "e4"]
+            .iter()
+            .map(|k| stall(k, 1000))
+            .collect();
+        glommio::timer::sleep(std::time::Duration::from_millis(50)).await;
+        let bytes = data(3 << 20, 2);
+        t.put("beside-early", &bytes).await.unwrap();
+        // Four that sent a whole block hold the budget: the next upload waits, boundedly.
+        let late: Vec<_> = ["l1", "l2", "l3", "l4"]
+            .iter()
+            .map(|k| stall(k, minnow_codec::BLOCK_SIZE))
+            .collect();
+        glommio::timer::sleep(std::time::Duration::from_millis(50)).await;
+        let err = t.put("beside-late", &bytes).await.err();
+        assert!(matches!(err, Some(ObjectError::SlowDown(_))), "{err:?}");
+        // Once they are gone (cut, in the server), uploads stream again.
+        drop(late);
+        t.put("after", &bytes).await.unwrap();
+        assert_eq!(t.get("after").await.unwrap(), bytes);
+        drop(early);
+    });
+}
+
+#[test]
+fn a_later_part_of_a_replaced_multipart_object_fails_rather_than_mixing() {
+    run(|| async {
+        let t = TestSet::new(4).await;
+        let id = t
+            .set
+            .new_multipart("b", "mp", PutOptions::default())
+            .await
+            .unwrap();
+        let parts = [data(5 << 20, 11), data(300_000, 12)];
+        let mut chosen = Vec::new();
+        for (n, bytes) in (1u32..).zip(&parts) {
+            let mut body = SliceBody {
+                data: bytes,
+                pos: 0,
+            };
+            let staged = t
+                .set
+                .stage_part("b", "mp", &id, n, &mut body, Some(bytes.len() as u64))
+                .await
+                .unwrap();
+            let etag = format!("{:x}", md5::Md5::digest(bytes));
+            t.set
+                .commit_part("b", "mp", &id, n, staged, etag.clone(), Vec::new())
+                .await
+                .unwrap();
+            chosen.push((n, etag));
+        }
+        t.set
+            .complete_multipart("b", "mp", &id, &chosen)
+            .await
+            .unwrap();
+        let mut reader = t.set.open_object("b", "mp").await.unwrap();
+        let first = reader.read_chunk(0, 1 << 20).await.unwrap();
+        assert!(first == parts[0][..1 << 20]);
+        t.put("mp", &data(6 << 20, 13)).await.unwrap();
+        // Part 1 is open: it reads on. Part 2 was never opened and its version is gone.
+        let rest = reader.read_chunk(1 << 20, 4 << 20).await.unwrap();
+        assert!(rest == parts[0][1 << 20..]);
+        let second = reader.read_chunk(5 << 20, 1 << 20).await;
+        assert!(
+            matches!(second, Err(ObjectError::ReadQuorum { .. })),
+            "{:?}",
+            second.map(|b| b.len())
+        );
+    });
+}
+
+#[test]
+fn uploads_receiving_their_bodies_share_a_bounded_budget() {
+    run(|| async {
+        let wait = std::time::Duration::from_millis(300);
+        let t = Rc::new(TestSet::with_lock_wait(4, wait).await);
+        // Uploads whose bodies stall inside their first block: each holds its block buffers.
+        let stalled: Vec<_> = (0..15)
+            .map(|i| {
+                let t = t.clone();
+                glommio::spawn_local(async move {
+                    let mut body = StalledBody {
+                        sent: data(1000, 1),
+                        pos: 0,
+                    };
+                    let key = format!("s{i}");
+                    let _ = t
+                        .set
+                        .stage_object("b", &key, &mut body, Some(64 << 20), PutOptions::default())
+                        .await;
+                })
+            })
+            .collect();
+        glommio::timer::sleep(std::time::Duration::from_millis(50)).await;
+        let bytes = data(3 << 20, 2);
+        let err = t.put("one-too-many", &bytes).await.err();
+        assert!(matches!(err, Some(ObjectError::SlowDown(_))), "{err:?}");
+        // A small inline object needs little and still fits.
+        t.put("small", &data(10_000, 3)).await.unwrap();
+        drop(stalled);
+        t.put("after", &bytes).await.unwrap();
+        assert_eq!(t.get("after").await.unwrap(), bytes);
     });
 }

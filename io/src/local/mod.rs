@@ -68,8 +68,8 @@ use glommio::GlommioError;
 use crate::drive::{check_path, check_vol};
 use crate::format::new_uuid;
 use crate::{
-    DiskInfo, Drive, DriveError, FileWriter, VolInfo, SYS_BUCKETS_DIR, SYS_MULTIPART_DIR,
-    SYS_TMP_DIR, SYS_TRASH_DIR, SYS_VOL,
+    DiskInfo, Drive, DriveError, FileReader, FileWriter, VolInfo, SYS_BUCKETS_DIR,
+    SYS_MULTIPART_DIR, SYS_TMP_DIR, SYS_TRASH_DIR, SYS_VOL,
 };
 use blocking::{mkdir_all, parent_rel, require_vol};
 use buffers::DIRECT_ALIGN;
@@ -199,6 +199,19 @@ impl LocalDrive {
             .write()
             .await
             .map_err(|e| io_error("lock", self.root.clone(), from_glommio(e)))
+    }
+
+    /// O_DIRECT open for reading, under the namespace lock (module invariants).
+    async fn open_direct(&self, vol: &str, path: &str) -> Result<DirectReader, DriveError> {
+        let (vol_dir, full) = self.file_path(vol, path)?;
+        let guard = self.shared().await?;
+        let opened = DmaFile::open(&full).await.map_err(from_glommio);
+        drop(guard);
+        match opened {
+            Ok(file) => Ok(DirectReader { file, path: full }),
+            Err(e) if is_missing(&e) => Err(self.missing(vol_dir).await),
+            Err(e) => Err(io_error("open_file", full, e)),
+        }
     }
 
     /// The error for a path that is not there: VolumeNotFound if the volume is gone too.
@@ -539,6 +552,10 @@ impl Drive for LocalDrive {
         }
     }
 
+    async fn open_file(&self, vol: &str, path: &str) -> Result<Box<dyn FileReader>, DriveError> {
+        Ok(Box::new(self.open_direct(vol, path).await?))
+    }
+
     async fn read_file(
         &self,
         vol: &str,
@@ -546,66 +563,12 @@ impl Drive for LocalDrive {
         offset: u64,
         len: usize,
     ) -> Result<Vec<u8>, DriveError> {
-        let (vol_dir, full) = self.file_path(vol, path)?;
-        let Some(end) = offset.checked_add(len as u64) else {
-            return Err(DriveError::invalid(
-                "read_file",
-                path,
-                "offset + len overflows",
-            ));
-        };
-        let guard = self.shared().await?;
-        let opened = DmaFile::open(&full).await.map_err(from_glommio);
-        drop(guard);
-        let file = match opened {
-            Ok(file) => file,
-            Err(e) if is_missing(&e) => return Err(self.missing(vol_dir).await),
-            Err(e) => return Err(io_error("read_file", full, e)),
-        };
-        let align = DIRECT_ALIGN as u64;
-        let Some(aligned_end) = end.checked_next_multiple_of(align) else {
-            return Err(DriveError::invalid(
-                "read_file",
-                path,
-                "offset + len overflows",
-            ));
-        };
-        let mut pos = offset - offset % align;
-        let mut out = Vec::with_capacity(len);
-        let mut failed = None;
-        while pos < aligned_end {
-            let chunk_len = (aligned_end - pos).min(READ_CHUNK_BYTES as u64) as usize;
-            let chunk = match file.read_at_aligned(pos, chunk_len).await {
-                Ok(chunk) => chunk,
-                Err(e) => {
-                    failed = Some(from_glommio(e));
-                    break;
-                }
-            };
-            // Keep the part of this chunk that lies inside [offset, end).
-            let from = offset.saturating_sub(pos).min(chunk.len() as u64) as usize;
-            let to = (end - pos).min(chunk.len() as u64) as usize;
-            out.extend_from_slice(&chunk[from..to]);
-            if chunk.len() < chunk_len {
-                break; // end of file
-            }
-            pos += chunk_len as u64;
-        }
-        let closed = file.close().await.map_err(from_glommio);
-        if let Some(e) = failed {
-            return Err(io_error("read_file", full, e));
-        }
-        closed.map_err(|e| io_error("read_file", full.clone(), e))?;
-        if out.len() != len {
-            return Err(DriveError::Corrupt {
-                path: full,
-                reason: format!(
-                    "short read: {} of {len} bytes at offset {offset}",
-                    out.len()
-                ),
-            });
-        }
-        Ok(out)
+        let reader = self.open_direct(vol, path).await?;
+        let read = reader.read_at(offset, len).await;
+        let closed = reader.file.close().await.map_err(from_glommio);
+        let bytes = read?;
+        closed.map_err(|e| io_error("read_file", reader.path.clone(), e))?;
+        Ok(bytes)
     }
 
     async fn rename_data(
@@ -785,6 +748,56 @@ impl Drive for LocalDrive {
     ) -> Result<Vec<(String, Vec<u8>)>, DriveError> {
         let vol_dir = self.vol_dir(vol)?;
         walk::walk(vol_dir, prefix, start_after, limit).await
+    }
+}
+
+/// An open shard file: aligned O_DIRECT reads, the requested bytes copied out.
+struct DirectReader {
+    file: DmaFile,
+    path: PathBuf,
+}
+
+#[async_trait::async_trait(?Send)]
+impl FileReader for DirectReader {
+    async fn read_at(&self, offset: u64, len: usize) -> Result<Vec<u8>, DriveError> {
+        let overflow = || {
+            DriveError::invalid(
+                "read_file",
+                &self.path.display().to_string(),
+                "offset + len overflows",
+            )
+        };
+        let end = offset.checked_add(len as u64).ok_or_else(overflow)?;
+        let align = DIRECT_ALIGN as u64;
+        let aligned_end = end.checked_next_multiple_of(align).ok_or_else(overflow)?;
+        let mut pos = offset - offset % align;
+        let mut out = Vec::with_capacity(len);
+        while pos < aligned_end {
+            let chunk_len = (aligned_end - pos).min(READ_CHUNK_BYTES as u64) as usize;
+            let chunk = self
+                .file
+                .read_at_aligned(pos, chunk_len)
+                .await
+                .map_err(|e| io_error("read_file", self.path.clone(), from_glommio(e)))?;
+            // Keep the part of this chunk that lies inside [offset, end).
+            let from = offset.saturating_sub(pos).min(chunk.len() as u64) as usize;
+            let to = (end - pos).min(chunk.len() as u64) as usize;
+            out.extend_from_slice(&chunk[from..to]);
+            if chunk.len() < chunk_len {
+                break; // end of file
+            }
+            pos += chunk_len as u64;
+        }
+        if out.len() != len {
+            return Err(DriveError::Corrupt {
+                path: self.path.clone(),
+                reason: format!(
+                    "short read: {} of {len} bytes at offset {offset}",
+                    out.len()
+                ),
+            });
+        }
+        Ok(out)
     }
 }
 

@@ -389,6 +389,46 @@ fn rename_data_commits_and_reads_back() {
 }
 
 #[test]
+fn an_open_file_reads_on_after_its_directory_is_deleted() {
+    let dir = TempDir::new("open-file");
+    run(|| async {
+        let drive = open(&dir).await;
+        drive.make_vol("bucket").await.expect("make_vol");
+        let data = pattern((5 << 20) + 123, 9);
+        write_file(&drive, "bucket", "obj/dd/part.1", &data, 0).await;
+        let file = drive
+            .open_file("bucket", "obj/dd/part.1")
+            .await
+            .expect("open_file");
+        assert!(file.read_at(7, 4096).await.expect("read_at") == data[7..7 + 4096]);
+        // Deleted (trashed, then removed from the trash) while open: still readable.
+        drive
+            .delete("bucket", "obj/dd", true)
+            .await
+            .expect("delete");
+        assert!(entries(&dir.path().join(SYS_VOL).join(SYS_TRASH_DIR)).is_empty());
+        assert!(matches!(
+            drive.open_file("bucket", "obj/dd/part.1").await.err(),
+            Some(DriveError::FileNotFound)
+        ));
+        let rest = file
+            .read_at(4096, data.len() - 4096)
+            .await
+            .expect("read_at");
+        assert!(rest == data[4096..]);
+        // Past the end is a short read: Corrupt, never padding.
+        assert!(matches!(
+            file.read_at(data.len() as u64 - 10, 11).await,
+            Err(DriveError::Corrupt { .. })
+        ));
+        assert!(matches!(
+            drive.open_file("nobucket", "x").await.err(),
+            Some(DriveError::VolumeNotFound)
+        ));
+    });
+}
+
+#[test]
 fn rename_moves_files_and_dirs() {
     let dir = TempDir::new("rename");
     run(|| async {

@@ -353,6 +353,7 @@ impl HttpClient {
                 stream: &mut self.stream,
                 timeout: self.timeout,
                 progress: None,
+                deadline: None,
             };
             if self.rbuf.fill_from(&mut src).await? == 0 {
                 self.reusable = false;
@@ -396,6 +397,7 @@ impl HttpClient {
             stream: &mut self.stream,
             timeout: self.timeout,
             progress: None,
+            deadline: None,
         };
         let result = read_body(&mut self.body, &mut self.rbuf, &mut src, buf).await;
         match result {

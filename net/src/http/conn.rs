@@ -14,7 +14,11 @@
 //! Timeouts (all per connection, see [`ConnTimeouts`]): waiting for the first byte of a request
 //! ([`IDLE_TIMEOUT`]), receiving a whole head once it started ([`HEAD_TIMEOUT`], so a client
 //! dribbling bytes cannot hold a connection), and each body read or response write making no
-//! progress ([`BODY_READ_TIMEOUT`], [`WRITE_TIMEOUT`]).
+//! progress ([`BODY_READ_TIMEOUT`], [`WRITE_TIMEOUT`]). A body must also keep a minimum rate
+//! ([`BODY_MIN_RATE`] over [`BODY_RATE_GRACE`]): a client sending a byte now and then would
+//! never trip a per-read timeout, yet holds the memory and slots of its request for as long as
+//! it likes. Only time spent waiting for the client counts, not time the server spends before
+//! it reads (waiting for a budget, writing to drives).
 //!
 //! `Expect: 100-continue` (aws cli and boto3 send it for large uploads and wait about a second
 //! before sending anyway): the first body read sends `100 Continue` if the body has not started
@@ -50,6 +54,11 @@ pub const HEAD_TIMEOUT: Duration = Duration::from_secs(30);
 pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(60);
 /// Longest wait for socket space while writing a response.
 pub const WRITE_TIMEOUT: Duration = Duration::from_secs(60);
+/// Slowest request body accepted, in bytes per second, measured over [`BODY_RATE_GRACE`].
+pub const BODY_MIN_RATE: u64 = 4096;
+/// Every this much time spent waiting for a request body must bring
+/// `BODY_MIN_RATE x BODY_RATE_GRACE` bytes.
+pub const BODY_RATE_GRACE: Duration = Duration::from_secs(20);
 /// At most this much of an unread request body is discarded to keep a connection alive.
 pub const DRAIN_LIMIT_BYTES: u64 = 256 * 1024;
 /// Body writes up to this size are copied behind the buffered head or chunk line so that both
@@ -67,6 +76,10 @@ pub struct ConnTimeouts {
     pub body_read: Duration,
     /// See [`WRITE_TIMEOUT`].
     pub write: Duration,
+    /// See [`BODY_MIN_RATE`]; 0 turns the check off.
+    pub body_min_rate: u64,
+    /// See [`BODY_RATE_GRACE`].
+    pub body_rate_grace: Duration,
 }
 
 impl Default for ConnTimeouts {
@@ -76,8 +89,18 @@ impl Default for ConnTimeouts {
             head: HEAD_TIMEOUT,
             body_read: BODY_READ_TIMEOUT,
             write: WRITE_TIMEOUT,
+            body_min_rate: BODY_MIN_RATE,
+            body_rate_grace: BODY_RATE_GRACE,
         }
     }
+}
+
+/// A request body's progress in the current rate window: time spent waiting for it, bytes it
+/// brought.
+#[derive(Debug, Clone, Copy, Default)]
+struct RateWindow {
+    waited: Duration,
+    bytes: u64,
 }
 
 /// Where the response of the current exchange is.
@@ -123,6 +146,8 @@ pub struct HttpConn {
     responded: bool,
     /// Moved by every socket read and write that transfers bytes (stall.rs).
     progress: Progress,
+    /// The current request body against the minimum rate.
+    body_window: RateWindow,
 }
 
 impl HttpConn {
@@ -146,6 +171,7 @@ impl HttpConn {
             keep_open: true,
             responded: false,
             progress: Progress::default(),
+            body_window: RateWindow::default(),
         }
     }
 
@@ -180,6 +206,7 @@ impl HttpConn {
         self.rbuf.consume(head_len);
         self.request_framing = head.body_framing()?;
         self.body = BodyState::from_framing(self.request_framing);
+        self.body_window = RateWindow::default();
         // Pending even for an empty body: a client that asked must get its 100 (or the
         // connection closes after the answer), see `reusable`.
         self.expect = if head.expects_continue() {
@@ -232,6 +259,7 @@ impl HttpConn {
                 stream: &mut self.stream,
                 timeout,
                 progress: Some(&self.progress),
+                deadline: None,
             };
             if self.rbuf.fill_from(&mut src).await? == 0 {
                 return if self.rbuf.is_empty() {
@@ -283,12 +311,37 @@ impl HttpConn {
                 self.expect = Continue::NotPending;
             }
         }
+        let (rate, grace) = (self.timeouts.body_min_rate, self.timeouts.body_rate_grace);
+        let started = Instant::now();
         let mut src = TimedRead {
             stream: &mut self.stream,
             timeout: self.timeouts.body_read,
             progress: Some(&self.progress),
+            deadline: (rate > 0).then(|| started + grace.saturating_sub(self.body_window.waited)),
         };
-        read_body(&mut self.body, &mut self.rbuf, &mut src, buf).await
+        let result = read_body(&mut self.body, &mut self.rbuf, &mut src, buf).await;
+        if rate == 0 {
+            return result;
+        }
+        let mut window = self.body_window;
+        window.waited += started.elapsed();
+        if let Ok(n) = result {
+            window.bytes += n as u64;
+            if window.bytes as f64 >= rate as f64 * grace.as_secs_f64() {
+                window = RateWindow::default();
+            }
+        }
+        self.body_window = window;
+        if matches!(result, Err(HttpError::Timeout)) && window.waited >= grace {
+            tracing::info!(
+                peer = %self.peer_addr().map_or_else(|e| e.to_string(), |a| a.to_string()),
+                bytes = window.bytes,
+                waited = ?window.waited,
+                min_rate = rate,
+                "request body slower than the minimum rate; request cut"
+            );
+        }
+        result
     }
 
     /// Read and discard the rest of the request body, at most `limit_bytes`; `Ok(true)` if it
@@ -770,6 +823,8 @@ mod tests {
                 head: Duration::from_millis(150),
                 body_read: Duration::from_millis(100),
                 write: Duration::from_millis(100),
+                body_min_rate: 0,
+                body_rate_grace: BODY_RATE_GRACE,
             };
             let server = glommio::spawn_local(async move {
                 let mut results = Vec::new();
@@ -826,6 +881,74 @@ mod tests {
                 "{results:?}"
             );
             drop((idle, slow, stalled));
+        });
+    }
+
+    #[test]
+    fn bodies_below_the_minimum_rate_are_cut() {
+        run(|| async {
+            let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+            let addr = listener.local_addr().expect("addr");
+            // 1000 B/s over 300 ms windows: each window must bring 300 bytes.
+            let timeouts = ConnTimeouts {
+                body_min_rate: 1000,
+                body_rate_grace: Duration::from_millis(300),
+                ..ConnTimeouts::default()
+            };
+            let server = glommio::spawn_local(async move {
+                let mut results = Vec::new();
+                for pause_before_reading in [Duration::ZERO, Duration::from_millis(700)] {
+                    let stream = listener.accept().await.expect("accept");
+                    let mut conn = HttpConn::new(stream, Vec::new());
+                    conn.set_timeouts(timeouts);
+                    let head = conn.read_head().await.expect("head").expect("a request");
+                    // Time the server spends before reading is not the client's.
+                    glommio::timer::sleep(pause_before_reading).await;
+                    let mut body = conn.body(head.body_framing().expect("framing"));
+                    let mut buf = [0u8; 64];
+                    let mut got = 0;
+                    results.push(loop {
+                        match body.read(&mut buf).await {
+                            Ok(0) => break Ok(got),
+                            Ok(n) => got += n,
+                            Err(e) => break Err(e),
+                        }
+                    });
+                }
+                results
+            });
+
+            // A byte every 50 ms: 6 bytes a window, far below the rate, long before any
+            // per-read timeout.
+            let mut slow = glommio::net::TcpStream::connect(addr)
+                .await
+                .expect("connect");
+            slow.write_all(b"PUT /b/k HTTP/1.1\r\nHost: h\r\nContent-Length: 1000\r\n\r\n")
+                .await
+                .expect("write");
+            let mut cut = false;
+            for _ in 0..100 {
+                if slow.write_all(b"x").await.is_err() {
+                    cut = true;
+                    break;
+                }
+                glommio::timer::sleep(Duration::from_millis(50)).await;
+            }
+            assert!(cut, "a body far below the minimum rate was read for 5 s");
+            // A body that keeps the rate, with a pause shorter than a window in the middle.
+            let mut ok = glommio::net::TcpStream::connect(addr)
+                .await
+                .expect("connect");
+            ok.write_all(b"PUT /b/k HTTP/1.1\r\nHost: h\r\nContent-Length: 1000\r\n\r\n")
+                .await
+                .expect("write");
+            ok.write_all(&[b'y'; 400]).await.expect("write");
+            glommio::timer::sleep(Duration::from_millis(900)).await;
+            ok.write_all(&[b'y'; 600]).await.expect("write");
+            let results = server.await;
+            assert!(matches!(results[0], Err(HttpError::Timeout)), "{results:?}");
+            assert_eq!(results[1].as_ref().ok(), Some(&1000), "{results:?}");
+            drop((slow, ok));
         });
     }
 

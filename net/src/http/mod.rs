@@ -44,8 +44,8 @@ pub use client::{
     CONNECT_TIMEOUT,
 };
 pub use conn::{
-    ConnTimeouts, HttpConn, BODY_READ_TIMEOUT, DRAIN_LIMIT_BYTES, HEAD_TIMEOUT, IDLE_TIMEOUT,
-    WRITE_TIMEOUT,
+    ConnTimeouts, HttpConn, BODY_MIN_RATE, BODY_RATE_GRACE, BODY_READ_TIMEOUT, DRAIN_LIMIT_BYTES,
+    HEAD_TIMEOUT, IDLE_TIMEOUT, WRITE_TIMEOUT,
 };
 pub use head::parse_head;
 pub use response::{ResponseHead, SERVER_NAME};

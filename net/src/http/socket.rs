@@ -14,24 +14,32 @@ use futures_lite::{AsyncReadExt, AsyncWriteExt};
 use glommio::net::TcpStream;
 use glommio::GlommioError;
 use std::io::ErrorKind;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-/// A read source over a stream where each read may wait at most `timeout`.
+/// A read source over a stream where each read may wait at most `timeout`, and none past
+/// `deadline`.
 pub(crate) struct TimedRead<'a> {
     pub(crate) stream: &'a mut TcpStream,
     pub(crate) timeout: Duration,
+    pub(crate) deadline: Option<Instant>,
     /// Marked whenever bytes arrive (the server's connections; the client has none).
     pub(crate) progress: Option<&'a Progress>,
 }
 
 impl RawSource for TimedRead<'_> {
     async fn read_raw(&mut self, buf: &mut [u8]) -> Result<usize, HttpError> {
-        if self.timeout.is_zero() {
+        let timeout = match self.deadline {
+            Some(deadline) => self
+                .timeout
+                .min(deadline.saturating_duration_since(Instant::now())),
+            None => self.timeout,
+        };
+        if timeout.is_zero() {
             return Err(HttpError::Timeout);
         }
         let stream = &mut *self.stream;
         let read = async { stream.read(buf).await.map_err(GlommioError::from) };
-        let n = glommio::timer::timeout(self.timeout, read)
+        let n = glommio::timer::timeout(timeout, read)
             .await
             .map_err(from_glommio)?;
         if let (Some(progress), true) = (self.progress, n > 0) {

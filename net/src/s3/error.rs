@@ -190,6 +190,9 @@ s3_error_codes! {
     /// The signature does not match.
     SignatureDoesNotMatch => ("SignatureDoesNotMatch", 403,
         "The request signature we calculated does not match the signature you provided. Check your key and signing method."),
+    /// Too busy for this request now: a lock or request memory not granted in time (S3's
+    /// throttling answer; clients back off and retry).
+    SlowDown => ("SlowDown", 503, "Please reduce your request rate."),
     /// Read quorum not reached (MinIO's code; clients retry 503).
     SlowDownRead => ("SlowDownRead", 503, "Resource requested is unreadable, please reduce your request rate."),
     /// Write quorum not reached (MinIO's code; clients retry 503).
@@ -370,6 +373,7 @@ mod tests {
             (S3ErrorCode::InvalidRange, "InvalidRange", 416),
             (S3ErrorCode::InternalError, "InternalError", 500),
             (S3ErrorCode::NotImplemented, "NotImplemented", 501),
+            (S3ErrorCode::SlowDown, "SlowDown", 503),
             (S3ErrorCode::SlowDownRead, "SlowDownRead", 503),
             (S3ErrorCode::SlowDownWrite, "SlowDownWrite", 503),
             (S3ErrorCode::StorageFull, "XMinioStorageFull", 507),
