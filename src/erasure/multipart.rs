@@ -143,7 +143,7 @@ impl ErasureSet {
         let versions = per_slot_versions(&template, &distribution, &written, |_| None);
         let dir = upload_dir(bucket, key, &upload_id);
         // Held while the record is half written, so the stale-upload sweep never takes it.
-        let _upload = self.locks.write(&upload_lock(&dir)).await;
+        let _upload = self.locks.write(&upload_lock(&dir)).await?;
         let path = format!("{dir}/upload.meta");
         let results = join_all(self.drives.iter().zip(versions).map(|(d, v)| {
             let d = d.clone();
@@ -257,18 +257,15 @@ impl ErasureSet {
         checksums: Vec<(String, String)>,
     ) -> Result<PartListing, ObjectError> {
         let dir = upload_dir(bucket, key, upload_id);
-        let result = {
-            let _upload = self.locks.read(&upload_lock(&dir)).await;
-            let _part = self.locks.write(&part_lock(&dir, part_number)).await;
+        let result = async {
+            let _upload = self.locks.read(&upload_lock(&dir)).await?;
+            let _part = self.locks.write(&part_lock(&dir, part_number)).await?;
             // Completed or aborted while the body streamed: nothing may recreate its directory.
-            match self.upload_versions(bucket, key, upload_id).await {
-                Ok(_) => {
-                    self.publish_part(&dir, part_number, &staged, etag, checksums)
-                        .await
-                }
-                Err(e) => Err(e),
-            }
-        };
+            self.upload_versions(bucket, key, upload_id).await?;
+            self.publish_part(&dir, part_number, &staged, etag, checksums)
+                .await
+        }
+        .await;
         self.remove_tmp(&staged.tmp_dir).await;
         result
     }
@@ -465,7 +462,7 @@ impl ErasureSet {
             return Err(ObjectError::InvalidPartOrder);
         }
         let dir = upload_dir(bucket, key, upload_id);
-        let _upload = self.locks.write(&upload_lock(&dir)).await;
+        let _upload = self.locks.write(&upload_lock(&dir)).await?;
         let versions = self.upload_versions(bucket, key, upload_id).await?;
         let (layout, distribution, data_dir) = upload_layout(&versions)?;
         if let Some(done) = self.completed_version(bucket, key, &data_dir).await {
@@ -630,7 +627,7 @@ impl ErasureSet {
         upload_id: &str,
     ) -> Result<(), ObjectError> {
         let dir = upload_dir(bucket, key, upload_id);
-        let _upload = self.locks.write(&upload_lock(&dir)).await;
+        let _upload = self.locks.write(&upload_lock(&dir)).await?;
         self.upload_versions(bucket, key, upload_id).await?;
         self.remove_upload(&dir).await;
         Ok(())

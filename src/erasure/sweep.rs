@@ -92,7 +92,10 @@ impl ErasureSet {
         data_dirs: &[String],
     ) -> usize {
         let key = key_from_dir(dir);
-        let _guard = self.locks.write(&format!("{bucket}/{key}")).await;
+        // Busy for the whole lock wait: leave it to the next sweep.
+        let Ok(_guard) = self.locks.write(&format!("{bucket}/{key}")).await else {
+            return 0;
+        };
         let named: BTreeSet<String> = match d.read_all(bucket, &join(dir, xl_meta::FILE_NAME)).await
         {
             Ok(bytes) => match xl_meta::decode(&bytes) {
@@ -153,7 +156,9 @@ impl ErasureSet {
         let expiry_ns = i64::try_from(expiry.as_nanos()).unwrap_or(i64::MAX);
         let mut removed = 0;
         for dir in uploads {
-            let _upload = self.locks.write(&upload_lock(&dir)).await;
+            let Ok(_upload) = self.locks.write(&upload_lock(&dir)).await else {
+                continue; // busy: the next sweep looks again
+            };
             let answers = self
                 .read_meta_all(SYS_VOL, &format!("{dir}/upload.meta"))
                 .await;

@@ -285,6 +285,25 @@ impl TestSet {
             .await
     }
 
+    /// Upload part `n` of upload `id` of key "mp" whole; its ETag.
+    async fn upload_part(&self, id: &str, n: u32, bytes: &[u8]) -> String {
+        let mut body = SliceBody {
+            data: bytes,
+            pos: 0,
+        };
+        let staged = self
+            .set
+            .stage_part("b", "mp", id, n, &mut body, Some(bytes.len() as u64))
+            .await
+            .unwrap();
+        let etag = format!("{:x}", md5::Md5::digest(bytes));
+        self.set
+            .commit_part("b", "mp", id, n, staged, etag.clone(), Vec::new())
+            .await
+            .unwrap();
+        etag
+    }
+
     async fn get(&self, key: &str) -> Result<Vec<u8>, ObjectError> {
         let mut reader = self.set.open_object("b", key).await?;
         let size = reader.info.size;
@@ -545,20 +564,7 @@ fn multipart_completes_and_validates() {
         let p2 = data(1234, 10);
         let mut etags = Vec::new();
         for (n, bytes) in [(1u32, &p1), (2, &p2), (3, &p2)] {
-            let mut body = SliceBody {
-                data: bytes,
-                pos: 0,
-            };
-            let staged = t
-                .set
-                .stage_part("b", "mp", &id, n, &mut body, Some(bytes.len() as u64))
-                .await
-                .unwrap();
-            let etag = format!("{:x}", md5::Md5::digest(bytes));
-            t.set
-                .commit_part("b", "mp", &id, n, staged, etag.clone(), Vec::new())
-                .await
-                .unwrap();
+            let etag = t.upload_part(&id, n, bytes).await;
             etags.push((n, etag));
         }
         let (parts, truncated, _) = t.set.list_parts("b", "mp", &id, 0, 1000).await.unwrap();
@@ -911,22 +917,8 @@ fn complete_ignores_shards_of_a_drive_that_missed_the_last_upload() {
             .await
             .unwrap();
         let upload = |body: Vec<u8>| {
-            let (set, id) = (&t.set, id.clone());
-            async move {
-                let mut reader = SliceBody {
-                    data: &body,
-                    pos: 0,
-                };
-                let staged = set
-                    .stage_part("b", "mp", &id, 1, &mut reader, Some(body.len() as u64))
-                    .await
-                    .unwrap();
-                let etag = format!("{:x}", md5::Md5::digest(&body));
-                set.commit_part("b", "mp", &id, 1, staged, etag.clone(), Vec::new())
-                    .await
-                    .unwrap();
-                etag
-            }
+            let (t, id) = (&t, id.clone());
+            async move { t.upload_part(&id, 1, &body).await }
         };
         let old = data(300 << 10, 7);
         upload(old.clone()).await;
@@ -980,20 +972,7 @@ fn complete_cut_short_after_the_commit_completes_again() {
             .await
             .unwrap();
         let body = data(200 << 10, 4);
-        let mut reader = SliceBody {
-            data: &body,
-            pos: 0,
-        };
-        let staged = t
-            .set
-            .stage_part("b", "mp", &id, 1, &mut reader, Some(body.len() as u64))
-            .await
-            .unwrap();
-        let etag = format!("{:x}", md5::Md5::digest(&body));
-        t.set
-            .commit_part("b", "mp", &id, 1, staged, etag.clone(), Vec::new())
-            .await
-            .unwrap();
+        let etag = t.upload_part(&id, 1, &body).await;
         // The records as they are on every drive when the commit is done but the upload not yet
         // removed.
         let saved: Vec<SavedDir> = (0..4)
@@ -1151,20 +1130,7 @@ fn a_later_part_of_a_replaced_multipart_object_fails_rather_than_mixing() {
         let parts = [data(5 << 20, 11), data(300_000, 12)];
         let mut chosen = Vec::new();
         for (n, bytes) in (1u32..).zip(&parts) {
-            let mut body = SliceBody {
-                data: bytes,
-                pos: 0,
-            };
-            let staged = t
-                .set
-                .stage_part("b", "mp", &id, n, &mut body, Some(bytes.len() as u64))
-                .await
-                .unwrap();
-            let etag = format!("{:x}", md5::Md5::digest(bytes));
-            t.set
-                .commit_part("b", "mp", &id, n, staged, etag.clone(), Vec::new())
-                .await
-                .unwrap();
+            let etag = t.upload_part(&id, n, bytes).await;
             chosen.push((n, etag));
         }
         t.set
