@@ -401,10 +401,10 @@ mod tests {
         let d = sweep_config(None, None).unwrap();
         assert_eq!(d.stale_uploads_expiry, Duration::from_secs(86400));
         assert_eq!(d.interval, Duration::from_secs(6 * 3600));
-        let s = sweep_config(Some("5".into()), Some("2".into())).unwrap();
-        assert_eq!(s.stale_uploads_expiry, Duration::from_secs(5));
+        let s = sweep_config(Some("5.5".into()), Some("2".into())).unwrap();
+        assert_eq!(s.stale_uploads_expiry, Duration::from_millis(5500));
         assert_eq!(s.interval, Duration::from_secs(2));
-        for bad in ["0", "-1", "24h", "1.5"] {
+        for bad in ["0", "-1", "24h", "x"] {
             let e = sweep_config(Some(bad.into()), None).unwrap_err();
             assert!(e.to_string().contains("MINNOW_STALE_UPLOADS_EXPIRY"), "{e}");
         }
