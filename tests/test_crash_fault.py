@@ -533,10 +533,22 @@ def test_a_request_stuck_inside_the_server_gets_a_503(start_server):
     for t in threads:
         t.start()
     try:
-        time.sleep(0.5)  # the four hold the memory now
+        # An upload reserves its write memory once its first 1 MiB block has arrived: at
+        # 640 KiB/s the four hold it after about 1.6 s.
+        time.sleep(3)
         stuck = open_put("stuck", expect=True)
         with stuck:
             answer = b""
+            continued = b"HTTP/1.1 100 Continue\r\n\r\n"
+            while len(answer) < len(continued) and continued.startswith(answer):
+                got = stuck.recv(len(continued) - len(answer))
+                if not got:
+                    break
+                answer += got
+            if answer == continued:
+                # Its first block arrives; then it waits for memory the four keep holding.
+                stuck.sendall(os.urandom(2 * MIB))
+                answer = b""
             while True:  # the server closes after its answer; the 20 s timeout bounds the wait
                 got = stuck.recv(65536)
                 if not got:

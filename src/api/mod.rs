@@ -192,27 +192,23 @@ async fn serve(ctx: Rc<ServerCtx>, mut conn: HttpConn) {
         };
         let progress = conn.progress();
         let exchange = answer(&ctx, &mut conn, &head, routed, &request_id);
-        let written =
-            match unless_stalled(&progress, ctx.config.limits.stall_timeout, exchange).await {
-                Ok(written) => written,
-                Err(stalled) => {
-                    let request = StalledRequest {
-                        head: &head,
-                        bucket: bucket.as_deref(),
-                        key: key.as_deref(),
-                        request_id: &request_id,
-                    };
-                    return answer_stalled(
-                        ctx.config.limits.stall_timeout,
-                        &mut conn,
-                        request,
-                        stalled,
-                    )
-                    .await;
-                }
-            };
+        let written = match unless_stalled(&progress, ctx.config.limits.stall_timeout, exchange)
+            .await
+        {
+            Ok(written) => written,
+            Err(stalled) => {
+                let request = StalledRequest {
+                    head: &head,
+                    bucket: bucket.as_deref(),
+                    key: key.as_deref(),
+                    request_id: &request_id,
+                };
+                answer_stalled(ctx.config.limits.stall_timeout, &mut conn, request, stalled).await;
+                return conn.close_lingering().await;
+            }
+        };
         if written.is_err() || !conn.reusable() {
-            return;
+            return conn.close_lingering().await;
         }
         // Keep the connection only if the rest of an unread body is small.
         match conn
@@ -224,7 +220,7 @@ async fn serve(ctx: Rc<ServerCtx>, mut conn: HttpConn) {
             .await
         {
             Ok(true) => {}
-            _ => return,
+            _ => return conn.close_lingering().await,
         }
     }
 }

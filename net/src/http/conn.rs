@@ -36,7 +36,7 @@
 //! the bytes handed over are exactly the unread input.
 
 use super::body::{read_body, BodyState, RawBody};
-use super::buffer::ReadBuffer;
+use super::buffer::{RawSource, ReadBuffer};
 use super::handoff::{dup_stream_fd, stream_from_fd};
 use super::response::{encode_head, invalid_input, status_line, FramingHeader, ResponseHead};
 use super::socket::{write_timed, TimedRead};
@@ -59,6 +59,9 @@ pub const BODY_MIN_RATE: u64 = 4096;
 /// Every this much time spent waiting for a request body must bring
 /// `BODY_MIN_RATE x BODY_RATE_GRACE` bytes.
 pub const BODY_RATE_GRACE: Duration = Duration::from_secs(20);
+/// Longest a closing connection keeps discarding a request body it will not read
+/// ([`HttpConn::close_lingering`]).
+pub const LINGER_MAX: Duration = Duration::from_secs(2);
 /// At most this much of an unread request body is discarded to keep a connection alive.
 pub const DRAIN_LIMIT_BYTES: u64 = 256 * 1024;
 /// Body writes up to this size are copied behind the buffered head or chunk line so that both
@@ -534,6 +537,40 @@ impl HttpConn {
             Some(&self.progress),
         )
         .await
+    }
+
+    /// Close a connection whose client may still be sending a request body: half-close (so
+    /// the client reads the response and then end-of-stream), then read and discard what
+    /// arrives for at most [`LINGER_MAX`] or until the client closes. Closing with unread
+    /// bytes queued would make the kernel answer with a reset, which can destroy the response
+    /// before the client has read it (an error answered early, a request cut mid-body).
+    pub async fn close_lingering(mut self) {
+        if self.flush().await.is_err() || self.body.is_done() {
+            return;
+        }
+        if self
+            .stream
+            .shutdown(std::net::Shutdown::Write)
+            .await
+            .is_err()
+        {
+            return;
+        }
+        let until = Instant::now() + LINGER_MAX;
+        let mut sink = vec![0u8; 64 * 1024];
+        loop {
+            let left = until.saturating_duration_since(Instant::now());
+            let mut src = TimedRead {
+                stream: &mut self.stream,
+                timeout: left,
+                deadline: None,
+                progress: None,
+            };
+            match src.read_raw(&mut sink).await {
+                Ok(n) if n > 0 => continue,
+                _ => return,
+            }
+        }
     }
 
     /// Give up the connection for a hand-off: a dup'd fd of the socket and the unconsumed
