@@ -100,6 +100,16 @@ pub struct ObjectVersion {
     pub delete_marker: bool,
 }
 
+impl ObjectVersion {
+    /// A `meta` value by its (lower-case) name.
+    pub fn meta_value(&self, name: &str) -> Option<&str> {
+        self.meta
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
 /// Erasure coding of a version.
 #[derive(
     Clone, Debug, Default, PartialEq, Eq, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize,

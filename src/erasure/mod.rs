@@ -190,10 +190,7 @@ impl ErasureSet {
 /// The id a version's shard frames are bound to; None for a version written before frames
 /// were bound (ARCHITECTURE.md section 4).
 fn frame_binding(v: &ObjectVersion) -> Option<&str> {
-    v.meta
-        .iter()
-        .find(|(k, _)| k == xl_meta::META_FRAME_BINDING)
-        .map(|(_, value)| value.as_str())
+    v.meta_value(xl_meta::META_FRAME_BINDING)
 }
 
 /// The frame key of every shard of part `part`, by shard index.

@@ -433,8 +433,9 @@ impl ErasureSet {
             .iter()
             .flatten()
             .next()
-            .and_then(|v| v.meta.iter().find(|(k, _)| k == META_STORAGE_CLASS))
-            .map_or_else(|| "STANDARD".to_string(), |(_, v)| v.clone());
+            .and_then(|v| v.meta_value(META_STORAGE_CLASS))
+            .unwrap_or("STANDARD")
+            .to_string();
         let mut after: Vec<PartListing> = parts
             .into_iter()
             .map(|p| p.listing)
@@ -677,16 +678,12 @@ impl ErasureSet {
                 else {
                     continue;
                 };
-                let get = |name: &str| {
-                    v.meta
-                        .iter()
-                        .find(|(k, _)| k == name)
-                        .map(|(_, v)| v.clone())
-                };
-                if get(META_BUCKET).as_deref() != Some(bucket) {
+                if v.meta_value(META_BUCKET) != Some(bucket) {
                     continue;
                 }
-                let Some(key) = get(META_KEY) else { continue };
+                let Some(key) = v.meta_value(META_KEY).map(str::to_string) else {
+                    continue;
+                };
                 if !key.starts_with(prefix) {
                     continue;
                 }

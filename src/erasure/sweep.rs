@@ -168,12 +168,7 @@ impl ErasureSet {
                     let Some(v) = agreed.into_iter().flatten().next() else {
                         continue;
                     };
-                    let get = |name: &str| {
-                        v.meta
-                            .iter()
-                            .find(|(k, _)| k == name)
-                            .map(|(_, v)| v.clone())
-                    };
+                    let get = |name: &str| v.meta_value(name).map(str::to_string);
                     let (Some(bucket), Some(key)) = (get(META_BUCKET), get(META_KEY)) else {
                         continue;
                     };
