@@ -691,7 +691,10 @@ impl ErasureSet {
                     key,
                     upload_id: id,
                     initiated_ns: v.mod_time_ns,
-                    storage_class: get(META_STORAGE_CLASS).unwrap_or_else(|| "STANDARD".into()),
+                    storage_class: v
+                        .meta_value(META_STORAGE_CLASS)
+                        .unwrap_or("STANDARD")
+                        .into(),
                 });
             }
         }
