@@ -796,3 +796,33 @@ def url_get(url: str, timeout: float = 60) -> tuple[int, bytes, dict]:
             return r.status, r.read(), {k.lower(): v for k, v in r.getheaders()}
     except urllib.error.HTTPError as e:
         return e.code, e.read(), {k.lower(): v for k, v in e.headers.items()}
+
+
+def held_back_request(server: "Server", target: str, body: bytes) -> socket.socket:
+    """A signed PUT with `body` on its own connection, sent but for its last byte: the server
+    has all but one byte and waits, so a test can release several such requests at once."""
+    headers = sign_v4("PUT", server.address, target, {}, body, payload_hash="UNSIGNED-PAYLOAD")
+    headers["Content-Length"] = str(len(body))
+    head = f"PUT {target} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
+    sock = socket.create_connection(("127.0.0.1", server.port), timeout=60)
+    sock.sendall(head.encode() + body[:-1])
+    return sock
+
+
+def assert_absent(s3, bucket: str, key: str) -> None:
+    """HEAD answers 404: nothing was stored under `key`."""
+    from botocore.exceptions import ClientError
+
+    try:
+        s3.head_object(Bucket=bucket, Key=key)
+    except ClientError as e:
+        status = e.response["ResponseMetadata"]["HTTPStatusCode"]
+        assert status == 404, f"HEAD {key}: {status}"
+        return
+    raise AssertionError(f"{key} was stored")
+
+
+def assert_nothing_on_disk(server: "Server", bucket: str, key: str) -> None:
+    """No drive holds an xl.meta for `key`."""
+    for d in server.object_dirs(bucket, key):
+        assert not (d / "xl.meta").exists(), f"{d}/xl.meta exists after a refused request"

@@ -19,17 +19,19 @@ from harness import (
     EMPTY_SHA256,
     MIB,
     REGION,
+    assert_absent,
+    assert_nothing_on_disk,
     aws_chunked_signed,
     aws_chunked_unsigned_trailer,
     checksum_b64,
     etag_of,
     http_request,
     md5_b64,
+    s3_error,
     sha256_hex,
     sign_v4,
     signed_request,
     signing_key,
-    s3_error,
     url_get,
     utcnow,
 )
@@ -40,15 +42,8 @@ def err(e: pytest.ExceptionInfo) -> tuple[int, str]:
     return r["ResponseMetadata"]["HTTPStatusCode"], r["Error"]["Code"]
 
 
-def assert_absent(s3, bucket, key):
-    with pytest.raises(ClientError) as e:
-        s3.head_object(Bucket=bucket, Key=key)
-    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404, f"{key} was stored"
 
 
-def assert_nothing_on_disk(server, bucket, key):
-    for d in server.object_dirs(bucket, key):
-        assert not (d / "xl.meta").exists(), f"{d}/xl.meta exists after a refused upload"
 
 
 # ---- keys and signatures ---------------------------------------------------------------

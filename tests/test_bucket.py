@@ -16,7 +16,7 @@ from botocore.exceptions import ClientError
 
 import http.client
 
-from harness import quote_key, sign_v4, signed_request, s3_error, unique_bucket
+from harness import held_back_request, quote_key, sign_v4, signed_request, s3_error, unique_bucket
 
 
 def error_of(e: pytest.ExceptionInfo) -> tuple[int, str]:
@@ -194,14 +194,7 @@ def test_head_error_keeps_the_connection(server):
 
 
 def held_back_put(server, bucket: str, key: str, body: bytes) -> socket.socket:
-    """A signed PUT on its own connection, sent but for its last byte."""
-    target = f"/{bucket}/{key}"
-    headers = sign_v4("PUT", server.address, target, {}, body, payload_hash="UNSIGNED-PAYLOAD")
-    headers["Content-Length"] = str(len(body))
-    head = f"PUT {target} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
-    sock = socket.create_connection(("127.0.0.1", server.port), timeout=60)
-    sock.sendall(head.encode() + body[:-1])
-    return sock
+    return held_back_request(server, f"/{bucket}/{key}", body)
 
 
 def answer_status(sock: socket.socket) -> int:

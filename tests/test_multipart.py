@@ -13,7 +13,7 @@ import threading
 import pytest
 from botocore.exceptions import ClientError
 
-from harness import KIB, MIB, etag_of, multipart_etag, sha256_hex, sign_v4
+from harness import KIB, MIB, etag_of, held_back_request, multipart_etag, sha256_hex
 
 
 def err(e: pytest.ExceptionInfo) -> tuple[int, str]:
@@ -256,14 +256,7 @@ def test_multipart_with_part_checksums(s3, bucket, algorithm):
 
 
 def held_back_part(server, bucket, key, uid, number, body) -> socket.socket:
-    """A signed UploadPart on its own connection, sent but for its last byte."""
-    target = f"/{bucket}/{key}?partNumber={number}&uploadId={uid}"
-    headers = sign_v4("PUT", server.address, target, {}, body, payload_hash="UNSIGNED-PAYLOAD")
-    headers["Content-Length"] = str(len(body))
-    head = f"PUT {target} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
-    sock = socket.create_connection(("127.0.0.1", server.port), timeout=60)
-    sock.sendall(head.encode() + body[:-1])
-    return sock
+    return held_back_request(server, f"/{bucket}/{key}?partNumber={number}&uploadId={uid}", body)
 
 
 def release_part(sock: socket.socket, last: bytes) -> tuple[int, str]:

@@ -13,7 +13,13 @@ import os
 import pytest
 from botocore.exceptions import ClientError
 
-from harness import s3_error, signed_request, unique_bucket
+from harness import (
+    assert_absent,
+    assert_nothing_on_disk,
+    s3_error,
+    signed_request,
+    unique_bucket,
+)
 
 SSE_C_KEY = os.urandom(32)
 SSE_C = {
@@ -55,15 +61,8 @@ def assert_refused(resp, expected):
     assert (resp.status, resp.error_code) == expected, s3_error(resp)
 
 
-def assert_absent(s3, bucket, key):
-    with pytest.raises(ClientError) as e:
-        s3.head_object(Bucket=bucket, Key=key)
-    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404, f"{key} was stored"
 
 
-def assert_nothing_on_disk(server, bucket, key):
-    for d in server.object_dirs(bucket, key):
-        assert not (d / "xl.meta").exists(), f"{d}/xl.meta exists after a refused request"
 
 
 @pytest.mark.parametrize("headers,expected", WRITE_CASES, ids=WRITE_IDS)
