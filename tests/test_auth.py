@@ -42,10 +42,6 @@ def err(e: pytest.ExceptionInfo) -> tuple[int, str]:
     return r["ResponseMetadata"]["HTTPStatusCode"], r["Error"]["Code"]
 
 
-
-
-
-
 # ---- keys and signatures ---------------------------------------------------------------
 
 
@@ -626,8 +622,9 @@ def test_server_region_setting(start_server):
     with pytest.raises(ClientError) as e:
         regional.create_bucket(Bucket="elsewhere", CreateBucketConfiguration={"LocationConstraint": "ap-south-1"})
     assert err(e) == (400, "IllegalLocationConstraintException")
-    with pytest.raises(ClientError):
+    with pytest.raises(ClientError) as e:
         regional.head_bucket(Bucket="elsewhere")
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
     # A request signed for us-east-1 (the harness default) is refused and told the region.
     resp = signed_request(srv, "GET", "/euro/k")
     assert resp.status == 400 and resp.error_code == "AuthorizationHeaderMalformed", s3_error(resp)

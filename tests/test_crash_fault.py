@@ -505,11 +505,11 @@ def test_a_request_stuck_inside_the_server_gets_a_503(start_server):
     srv.start()
     size = 64 * MIB  # four of these take the whole upload memory of a 4-drive set
 
-    def open_put(key: str, expect: bool) -> socket.socket:
+    def open_put(key: str, expect: bool, length: int = size) -> socket.socket:
         target = f"/{b}/{key}"
         headers = sign_v4("PUT", srv.address, target, payload_hash="UNSIGNED-PAYLOAD",
                           access_key=srv.access_key, secret_key=srv.secret_key)
-        headers["Content-Length"] = str(size)
+        headers["Content-Length"] = str(length)
         if expect:
             headers["Expect"] = "100-continue"
         head = f"PUT {target} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
@@ -536,7 +536,9 @@ def test_a_request_stuck_inside_the_server_gets_a_503(start_server):
         # An upload reserves its write memory once its first 1 MiB block has arrived: at
         # 640 KiB/s the four hold it after about 1.6 s.
         time.sleep(3)
-        stuck = open_put("stuck", expect=True)
+        # Its whole body is sent, so the only thing it can wait for is that memory.
+        stuck_size = 2 * MIB
+        stuck = open_put("stuck", expect=True, length=stuck_size)
         with stuck:
             answer = b""
             continued = b"HTTP/1.1 100 Continue\r\n\r\n"
@@ -547,7 +549,7 @@ def test_a_request_stuck_inside_the_server_gets_a_503(start_server):
                 answer += got
             if answer == continued:
                 # Its first block arrives; then it waits for memory the four keep holding.
-                stuck.sendall(os.urandom(2 * MIB))
+                stuck.sendall(os.urandom(stuck_size))
                 answer = b""
             while True:  # the server closes after its answer; the 20 s timeout bounds the wait
                 got = stuck.recv(65536)

@@ -61,10 +61,6 @@ def assert_refused(resp, expected):
     assert (resp.status, resp.error_code) == expected, s3_error(resp)
 
 
-
-
-
-
 @pytest.mark.parametrize("headers,expected", WRITE_CASES, ids=WRITE_IDS)
 def test_put_refused(server, s3, bucket, headers, expected):
     data = os.urandom(300_000)
@@ -159,8 +155,9 @@ def test_acls_other_than_private_refused(server, s3, bucket):
     with pytest.raises(ClientError) as e:
         s3.create_bucket(Bucket=name, ACL="public-read")
     assert err(e) == (400, "AccessControlListNotSupported")
-    with pytest.raises(ClientError):
+    with pytest.raises(ClientError) as e:
         s3.head_bucket(Bucket=name)
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
     # The ACLs that describe what minnow does are accepted.
     for acl in ("private", "bucket-owner-full-control"):
         s3.put_object(Bucket=bucket, Key="acl", Body=b"x", ACL=acl)
