@@ -103,10 +103,10 @@ pub fn region(value: Option<String>) -> Result<String, ConfigError> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SweepConfig {
     /// A multipart upload initiated longer ago than this is aborted
-    /// (`MINNOW_STALE_UPLOADS_EXPIRY`, seconds; default 24 h).
+    /// (`MINNOW_API_STALE_UPLOADS_EXPIRY`; default 24 h).
     pub stale_uploads_expiry: Duration,
     /// Time between sweeps; the first runs right after start
-    /// (`MINNOW_STALE_UPLOADS_CLEANUP_INTERVAL`, seconds; default 6 h).
+    /// (`MINNOW_API_STALE_UPLOADS_CLEANUP_INTERVAL`; default 6 h).
     pub interval: Duration,
 }
 
@@ -116,9 +116,9 @@ pub fn sweep_config(
     interval: Option<String>,
 ) -> Result<SweepConfig, ConfigError> {
     Ok(SweepConfig {
-        stale_uploads_expiry: seconds("MINNOW_STALE_UPLOADS_EXPIRY", expiry)?
+        stale_uploads_expiry: seconds("MINNOW_API_STALE_UPLOADS_EXPIRY", expiry)?
             .unwrap_or(Duration::from_secs(24 * 3600)),
-        interval: seconds("MINNOW_STALE_UPLOADS_CLEANUP_INTERVAL", interval)?
+        interval: seconds("MINNOW_API_STALE_UPLOADS_CLEANUP_INTERVAL", interval)?
             .unwrap_or(Duration::from_secs(6 * 3600)),
     })
 }
@@ -198,17 +198,20 @@ fn number(var: &'static str, value: Option<String>) -> Result<Option<u64>, Confi
 /// The longest duration a setting takes: 30 days.
 const SECONDS_MAX: f64 = 30.0 * 86_400.0;
 
-/// A positive duration in seconds (fractions allowed) from `var`'s `value`, if set.
+/// A positive duration (bare seconds, fractions allowed, or with units as MinIO writes them) from `var`'s `value`, if set.
 fn seconds(var: &'static str, value: Option<String>) -> Result<Option<Duration>, ConfigError> {
     let Some(value) = value else {
         return Ok(None);
     };
-    match value.trim().parse::<f64>() {
-        Ok(s) if s > 0.0 && s <= SECONDS_MAX => Ok(Some(Duration::from_secs_f64(s))),
+    match crate::bench::units::parse_duration(&value) {
+        Ok(d) if !d.is_zero() && d.as_secs_f64() <= SECONDS_MAX => Ok(Some(d)),
         _ => Err(ConfigError::BadValue {
             var,
             value,
-            reason: format!("expected seconds, more than 0 and at most {SECONDS_MAX}"),
+            reason: format!(
+                "expected a duration (seconds, or e.g. 10s, 500ms, 24h), more than 0 and at most \
+                 {SECONDS_MAX} s"
+            ),
         }),
     }
 }
@@ -367,7 +370,15 @@ mod tests {
             seconds("S", v("30")).unwrap(),
             Some(Duration::from_secs(30))
         );
-        for bad in ["0", "-1", "x", "inf", "NaN", "24h", "3000000"] {
+        assert_eq!(
+            seconds("S", v("10s")).unwrap(),
+            Some(Duration::from_secs(10))
+        );
+        assert_eq!(
+            seconds("S", v("24h")).unwrap(),
+            Some(Duration::from_secs(86_400))
+        );
+        for bad in ["0", "0s", "-1", "x", "inf", "NaN", "3000000", "1000h"] {
             assert!(seconds("S", v(bad)).is_err(), "{bad}");
         }
     }
@@ -404,9 +415,12 @@ mod tests {
         let s = sweep_config(Some("5.5".into()), Some("2".into())).unwrap();
         assert_eq!(s.stale_uploads_expiry, Duration::from_millis(5500));
         assert_eq!(s.interval, Duration::from_secs(2));
-        for bad in ["0", "-1", "24h", "x"] {
+        for bad in ["0", "-1", "soon", "x"] {
             let e = sweep_config(Some(bad.into()), None).unwrap_err();
-            assert!(e.to_string().contains("MINNOW_STALE_UPLOADS_EXPIRY"), "{e}");
+            assert!(
+                e.to_string().contains("MINNOW_API_STALE_UPLOADS_EXPIRY"),
+                "{e}"
+            );
         }
         assert!(sweep_config(None, Some("x".into())).is_err());
     }

@@ -71,8 +71,8 @@ fn server_config(args: ServerArgs) -> Result<ServerConfig, String> {
     )
     .map_err(|e| e.to_string())?;
     let sweep = config::sweep_config(
-        config::env_var("MINNOW_STALE_UPLOADS_EXPIRY"),
-        config::env_var("MINNOW_STALE_UPLOADS_CLEANUP_INTERVAL"),
+        config::env_var("MINNOW_API_STALE_UPLOADS_EXPIRY"),
+        config::env_var("MINNOW_API_STALE_UPLOADS_CLEANUP_INTERVAL"),
     )
     .map_err(|e| e.to_string())?;
     let (access_key, secret_key, credential_source) =

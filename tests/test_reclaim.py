@@ -1,7 +1,7 @@
 """Crash leftovers are reclaimed in the background: data directories that no
 xl.meta on their drive names, uploads a crash cut short in creation,
 removal or completion, and abandoned uploads once they are older than
-MINNOW_STALE_UPLOADS_EXPIRY. The leftovers are planted on disk exactly as a
+MINNOW_API_STALE_UPLOADS_EXPIRY. The leftovers are planted on disk exactly as a
 crash leaves them, then the server is restarted and polled, with a bounded
 wait, until the sweep has run."""
 
@@ -109,7 +109,7 @@ def test_unreferenced_data_dirs_reclaimed(start_server):
 
 
 def test_stale_uploads_expire(start_server):
-    srv = start_server(4, env={"MINNOW_STALE_UPLOADS_EXPIRY": "3", "MINNOW_STALE_UPLOADS_CLEANUP_INTERVAL": "1"})
+    srv = start_server(4, env={"MINNOW_API_STALE_UPLOADS_EXPIRY": "3", "MINNOW_API_STALE_UPLOADS_CLEANUP_INTERVAL": "1"})
     s3 = srv.client()
     b = "stale"
     s3.create_bucket(Bucket=b)
@@ -133,12 +133,12 @@ def test_stale_uploads_expire(start_server):
     s3.abort_multipart_upload(Bucket=b, Key="fresh", UploadId=uid2)
 
 
-@pytest.mark.parametrize("value", ["0", "soon", "24h"])
+@pytest.mark.parametrize("value", ["0", "soon", "-5"])
 def test_stale_uploads_expiry_refused(start_server, value):
-    srv = start_server(4, env={"MINNOW_STALE_UPLOADS_EXPIRY": value}, wait=False)
+    srv = start_server(4, env={"MINNOW_API_STALE_UPLOADS_EXPIRY": value}, wait=False)
     srv.expect_exit = True
     assert srv.wait_exit() != 0
-    assert "MINNOW_STALE_UPLOADS_EXPIRY" in srv.last_run_output()
+    assert "MINNOW_API_STALE_UPLOADS_EXPIRY" in srv.last_run_output()
 
 
 def test_interrupted_complete(start_server):

@@ -419,8 +419,12 @@ fn authenticate(
         virtual_bucket,
     )
     .inspect_err(|e| {
-        if e.detail("HeadersNotSigned").is_some() || e.detail("Region").is_some() {
+        // Unsigned headers come with a valid signature: someone added them to a signed request.
+        // A wrong region is checked before the signature, so anyone can provoke it: debug only.
+        if e.detail("HeadersNotSigned").is_some() {
             tracing::warn!(method = %head.method, path = %head.path, error = %e, "request refused");
+        } else if e.detail("Region").is_some() {
+            tracing::debug!(method = %head.method, path = %head.path, error = %e, "request refused");
         }
     })
 }
