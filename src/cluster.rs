@@ -130,10 +130,9 @@ impl Cluster {
         if results.iter().all(Result::is_ok) {
             return Ok(());
         }
-        let removed: Vec<usize> = (0..self.set_count)
-            .filter(|&s| results[s].is_ok())
-            .collect();
-        for s in removed {
+        // Every set gets the bucket back: those that deleted it, and those that failed part way
+        // (a set restores its own drives too; an existing volume counts as restored).
+        for s in 0..self.set_count {
             let request = SetRequest::MakeBucket {
                 bucket: bucket.into(),
             };

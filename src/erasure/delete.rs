@@ -148,6 +148,10 @@ impl ErasureSet {
             .collect();
         let (ok, errors) = tally(&results);
         if ok < self.majority() {
+            // Not deleted: the drives that did remove the bucket get it back, or this set
+            // would refuse writes into a bucket that still exists.
+            let removed: Vec<bool> = results.iter().map(Result::is_ok).collect();
+            self.restore_bucket(bucket, &removed).await;
             return Err(ObjectError::write_quorum(ok, self.majority(), &errors));
         }
         Ok(())

@@ -114,7 +114,21 @@ impl ErasureSet {
         };
         let mut removed = 0;
         for dd in data_dirs.iter().filter(|dd| !named.contains(*dd)) {
-            match d.delete(bucket, &join(dir, dd), true).await {
+            // A uuid-named directory may also be the object directory of the key `dir/dd`,
+            // whose commit creates it empty and then fills it. Under that key's lock too, it
+            // is a data directory only if it still holds nothing but shard files.
+            let path = join(dir, dd);
+            let Ok(_nested) = self
+                .locks
+                .write(&format!("{bucket}/{}", key_from_dir(&path)))
+                .await
+            else {
+                continue;
+            };
+            if !is_data_dir(d, bucket, &path).await {
+                continue;
+            }
+            match d.delete(bucket, &path, true).await {
                 Ok(()) => removed += 1,
                 Err(DriveError::FileNotFound) => {}
                 Err(e) => {
@@ -197,12 +211,16 @@ impl ErasureSet {
     }
 }
 
-/// Does `dir` hold only shard files (`part.*`, no directory)?
+/// Does `dir` hold shard files (`part.*`) and nothing else? An empty directory is not a data
+/// directory: it may be a nested key's object directory about to be filled.
 async fn is_data_dir(d: &Rc<dyn Drive>, bucket: &str, dir: &str) -> bool {
     match d.list_dir(bucket, dir).await {
-        Ok(names) => names
-            .iter()
-            .all(|n| !n.ends_with('/') && n.starts_with("part.")),
+        Ok(names) => {
+            !names.is_empty()
+                && names
+                    .iter()
+                    .all(|n| !n.ends_with('/') && n.starts_with("part."))
+        }
         Err(_) => false,
     }
 }
