@@ -758,12 +758,23 @@ fn sweep_reclaims_only_unreferenced_data_dirs() {
                 planted.push(at);
             }
         }
+        // An empty uuid-named directory is what a commit of the nested key `k/<uuid>` creates
+        // before it fills it: never taken for a data directory.
+        let nested = t
+            .drive_dir(0)
+            .join("b/k")
+            .join(minnow_io::format::new_uuid());
+        std::fs::create_dir(&nested).unwrap();
         let report = t
             .set
             .sweep_leftovers(std::time::Duration::from_secs(3600))
             .await;
         assert_eq!(report.data_dirs, planted.len());
         assert!(planted.iter().all(|p| !p.exists()));
+        assert!(
+            nested.is_dir(),
+            "an empty nested object directory was reclaimed"
+        );
         assert!(!t.drive_dir(0).join("b/ghost").exists());
         assert_eq!(t.get("k").await.unwrap(), body);
         assert_eq!(
