@@ -20,8 +20,7 @@
 //!
 //! [`LocalDrive`]: crate::LocalDrive
 
-use std::io;
-use std::path::PathBuf;
+use crate::xl_meta::ObjectVersion;
 
 /// The system volume of every drive: staging, trash, multipart uploads, bucket metadata.
 ///
@@ -55,8 +54,10 @@ pub struct DiskInfo {
     pub free_bytes: u64,
 }
 
-/// Everything a drive operation can report.
-#[derive(Debug, thiserror::Error)]
+/// Everything a drive operation can report: kinds the object layer decides on, each a plain
+/// value that survives a network hop unchanged (no `io::Error` inside), so a remote drive
+/// reports exactly what a local one would.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DriveError {
     /// The volume (bucket directory) does not exist.
     #[error("volume not found")]
@@ -68,14 +69,20 @@ pub enum DriveError {
     #[error("volume not empty")]
     VolumeNotEmpty,
     /// The file or directory does not exist (also: the path names a directory where a file
-    /// was expected, or goes through a file).
+    /// was expected, or goes through a file). For version calls: the object has no `xl.meta`.
     #[error("file not found")]
     FileNotFound,
+    /// The object's `xl.meta` is there but holds no version with the id asked for.
+    #[error("version not found")]
+    VersionNotFound,
+    /// The object already holds [`crate::xl_meta::MAX_VERSIONS`] versions: a new one is refused.
+    #[error("too many versions")]
+    TooManyVersions,
     /// The file exists but its content cannot be trusted: torn, foreign, truncated, bad checksum.
-    #[error("corrupt file {path:?}: {reason}")]
+    #[error("corrupt file {path}: {reason}")]
     Corrupt {
         /// The file, as far as the reporter knows it.
-        path: PathBuf,
+        path: String,
         /// What check failed.
         reason: String,
     },
@@ -85,17 +92,27 @@ pub enum DriveError {
     /// ENOSPC / EDQUOT.
     #[error("disk full")]
     DiskFull,
-    /// Any other I/O failure, with the operation and the path. Refused paths use kind
-    /// [`io::ErrorKind::InvalidInput`].
-    #[error("{op} {path:?}: {source}")]
-    Io {
+    /// The drive did not answer in time (a remote drive, a hung device).
+    #[error("drive timed out")]
+    Timeout,
+    /// A refused argument: a bad path or volume name, an impossible range. A caller bug or
+    /// hostile input; nothing was touched.
+    #[error("invalid argument {what:?}: {reason}")]
+    InvalidArgument {
+        /// The argument.
+        what: String,
+        /// Why it is refused.
+        reason: String,
+    },
+    /// Any other failure of the drive: the operation, the path and the OS error's text.
+    #[error("{op} {path}: {reason}")]
+    Faulty {
         /// What the drive was doing ("read_all", "rename", ...).
-        op: &'static str,
+        op: String,
         /// The path involved.
-        path: PathBuf,
-        /// The OS error.
-        #[source]
-        source: io::Error,
+        path: String,
+        /// The OS error, as text.
+        reason: String,
     },
 }
 
@@ -107,15 +124,14 @@ impl DriveError {
 
     /// True when the error is a refused argument (bad path), i.e. a caller bug or hostile input.
     pub fn is_invalid_input(&self) -> bool {
-        matches!(self, DriveError::Io { source, .. } if source.kind() == io::ErrorKind::InvalidInput)
+        matches!(self, DriveError::InvalidArgument { .. })
     }
 
-    /// An `Io` error of kind `InvalidInput` for a refused argument.
-    pub(crate) fn invalid(op: &'static str, what: &str, reason: &str) -> DriveError {
-        DriveError::Io {
-            op,
-            path: PathBuf::from(what),
-            source: io::Error::new(io::ErrorKind::InvalidInput, reason.to_string()),
+    /// An [`DriveError::InvalidArgument`] for a refused argument.
+    pub(crate) fn invalid(_op: &'static str, what: &str, reason: &str) -> DriveError {
+        DriveError::InvalidArgument {
+            what: what.to_string(),
+            reason: reason.to_string(),
         }
     }
 }
@@ -151,10 +167,93 @@ fn check_component(component: &str) -> Result<(), &'static str> {
     }
 }
 
+/// Name of the child directory that holds a "folder" object (a key ending in '/'), so that
+/// `dir/` and `dir` never share an `xl.meta`. No key may have it (or `xl.meta`) as a segment:
+/// `minnow_net::s3::router::RESERVED_KEY_SEGMENTS`.
+pub const DIR_OBJECT_MARKER: &str = "__XLDIR__";
+
+/// The directory holding an object's `xl.meta` and data directories, relative to its volume:
+/// the key itself, or for a key ending in '/' its own child directory [`DIR_OBJECT_MARKER`].
+pub fn object_dir(key: &str) -> String {
+    match key.strip_suffix('/') {
+        Some(stem) => format!("{stem}/{DIR_OBJECT_MARKER}"),
+        None => key.to_string(),
+    }
+}
+
+/// The key stored in an object directory, inverse of [`object_dir`].
+pub fn key_from_dir(dir: &str) -> String {
+    match dir.strip_suffix(DIR_OBJECT_MARKER) {
+        Some(stem) if stem.ends_with('/') => stem.to_string(),
+        _ => dir.to_string(),
+    }
+}
+
+/// What a walk asks of a drive ([`Drive::walk_versions`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct WalkRequest {
+    /// Only keys starting with this.
+    pub prefix: String,
+    /// Only keys greater than this (byte order); "" from the start.
+    pub after: String,
+    /// `Some("/")`: a key below a '/' after the prefix is not listed; its common prefix (up to and
+    /// including that '/') is, once, as [`WalkEntry::Prefix`], and the walk skips the whole
+    /// subtree in one step. Any other delimiter is grouped by the caller (the drive lists keys).
+    pub delimiter: Option<String>,
+    /// At most this many entries (keys and prefixes); 0 gives none.
+    pub limit: usize,
+    /// Every version of each key (newest first), or only the latest one.
+    pub all_versions: bool,
+}
+
+/// One step of a walk, in byte order of the key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum WalkEntry {
+    /// A key and its versions, newest first (only the latest unless all were asked for; the
+    /// latest may be a delete marker). Never with inline data.
+    Object {
+        /// The key.
+        key: String,
+        /// Its versions as this drive holds them, inline data left out.
+        versions: Vec<ObjectVersion>,
+    },
+    /// A common prefix (ends with the delimiter): at least one key below it exists here.
+    Prefix(String),
+}
+
+impl WalkEntry {
+    /// The key or prefix: what the entry sorts by.
+    pub fn name(&self) -> &str {
+        match self {
+            WalkEntry::Object { key, .. } => key,
+            WalkEntry::Prefix(prefix) => prefix,
+        }
+    }
+}
+
+/// The state of one part file of a version on a drive ([`Drive::check_parts`],
+/// [`Drive::verify_parts`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PartState {
+    /// Present with the size the version says (and, when verified, every frame checks).
+    Ok,
+    /// Not there.
+    Missing,
+    /// There, but of another size than the version says, or (verified) a frame fails its hash.
+    Corrupt,
+}
+
 /// One drive: a directory on this node, a drive on another node, or a test double.
 ///
 /// All methods run on the executor that owns the drive; see the module header for the rules
 /// on paths, errors and atomicity.
+///
+/// **Versions.** The object calls (`read_version` .. `walk_versions`) act on the versions in an
+/// object's `xl.meta` (`dir` is the object's directory, relative to `vol`; `xl.meta` is
+/// inside it) and are carried out on the drive itself, one call per object operation: the
+/// object layer never reads a whole `xl.meta` to write it back. A version is named by its
+/// `version_id` (`""` is the null version); `None` means the latest (a delete marker counts).
+/// Every mutating version call replaces `xl.meta` atomically and is durable when it returns.
 #[async_trait::async_trait(?Send)]
 pub trait Drive {
     /// For logs: the directory (or `host:/dir` for a remote drive).
@@ -180,7 +279,7 @@ pub trait Drive {
     /// never recreates it.
     /// With `force`: the volume and everything in it. [`SYS_VOL`] is refused.
     async fn delete_vol(&self, vol: &str, force: bool) -> Result<(), DriveError>;
-    /// Whole small file (xl.meta, part metadata). FileNotFound / VolumeNotFound.
+    /// Whole small file (part metadata, bucket configuration). FileNotFound / VolumeNotFound.
     async fn read_all(&self, vol: &str, path: &str) -> Result<Vec<u8>, DriveError>;
     /// Durable atomic replace: write tmp in SYS_VOL/tmp, make it durable, rename onto path, make
     /// that durable. Creates parent dirs (durably). Never leaves a partial file at `path`.
@@ -204,27 +303,6 @@ pub trait Drive {
     /// version's shard files reads that version to its end whatever commits meanwhile.
     /// FileNotFound / VolumeNotFound.
     async fn open_file(&self, vol: &str, path: &str) -> Result<Box<dyn FileReader>, DriveError>;
-    /// Exactly `len` bytes at `offset` (any alignment; aligned O_DIRECT read underneath).
-    /// Short -> Corrupt.
-    async fn read_file(
-        &self,
-        vol: &str,
-        path: &str,
-        offset: u64,
-        len: usize,
-    ) -> Result<Vec<u8>, DriveError>;
-    /// Commit a new object version: if data_dir is Some, rename `src_vol/src_path` (a directory
-    /// holding part.N files) to `dst_vol/dst_path/<data_dir>`; then durably, atomically replace
-    /// `dst_vol/dst_path/xl.meta` with xl_meta. Parent dirs created durably.
-    async fn rename_data(
-        &self,
-        src_vol: &str,
-        src_path: &str,
-        data_dir: Option<&str>,
-        dst_vol: &str,
-        dst_path: &str,
-        xl_meta: &[u8],
-    ) -> Result<(), DriveError>;
     /// Rename file or directory (creating dst parents), durably: what moves is durable before
     /// it moves, the move is durable when this returns. A file replaces an existing file; a
     /// directory only replaces an empty directory.
@@ -238,24 +316,99 @@ pub trait Drive {
     /// Remove a file or (with `recursive`) a directory tree; then remove now-empty parent
     /// directories up to (not including) the volume. FileNotFound if absent. A directory is
     /// first renamed into SYS_VOL/trash/<uuid> (so it vanishes atomically) and then removed.
-    /// A non-empty directory without `recursive` is an `Io` error of kind `DirectoryNotEmpty`.
+    /// A non-empty directory without `recursive` is [`DriveError::Faulty`].
     /// Durable when it returns, except under `SYS_VOL/tmp`, which is emptied at open anyway.
     async fn delete(&self, vol: &str, path: &str, recursive: bool) -> Result<(), DriveError>;
     /// Names in a directory, sorted by byte order; sub-directories end with '/'.
     /// `dir` "" is the volume itself; one trailing '/' on `dir` is accepted.
     async fn list_dir(&self, vol: &str, dir: &str) -> Result<Vec<String>, DriveError>;
-    /// Object keys (directories holding an "xl.meta" file) under vol, in byte order of the KEY,
-    /// that start with `prefix` and are > `start_after`, at most `limit` (0 gives none); each
-    /// with its xl.meta bytes. Recursive. Directory sort trick: compare entry names with '/'
-    /// appended for dirs. Object dirs may also contain data dirs (uuid-named, no xl.meta
-    /// inside): not keys. A prefix whose directory part is not a valid path matches nothing.
-    async fn walk(
+
+    /// One version of the object in `vol/dir`: the latest (`None`) or the one with that id,
+    /// with its inline data only when `with_data`. FileNotFound (no `xl.meta`), VersionNotFound,
+    /// Corrupt (an `xl.meta` that fails its checks), VolumeNotFound.
+    async fn read_version(
         &self,
         vol: &str,
-        prefix: &str,
-        start_after: &str,
-        limit: usize,
-    ) -> Result<Vec<(String, Vec<u8>)>, DriveError>;
+        dir: &str,
+        version_id: Option<&str>,
+        with_data: bool,
+    ) -> Result<ObjectVersion, DriveError>;
+    /// The raw bytes of the object's `xl.meta` (healing, inspection). FileNotFound if absent.
+    async fn read_xl(&self, vol: &str, dir: &str) -> Result<Vec<u8>, DriveError>;
+    /// Commit a new version: when `version.data_dir` is Some, rename the staged directory
+    /// `src_vol/src_path` (holding its part files) to `vol/dir/<data_dir>`; then add `version` to
+    /// the object's `xl.meta` (created if absent), replacing a version with the same id. Returns
+    /// the version it replaced (with its inline data), whose data directory is left in place:
+    /// the caller frees it ([`Drive::free_data_dir`]) once the commit reached quorum, or puts
+    /// the old version back ([`Drive::write_version`]) when it did not. Never recreates a
+    /// deleted volume (VolumeNotFound); TooManyVersions when the object is full.
+    async fn rename_data(
+        &self,
+        src_vol: &str,
+        src_path: &str,
+        vol: &str,
+        dir: &str,
+        version: ObjectVersion,
+    ) -> Result<Option<ObjectVersion>, DriveError>;
+    /// Add a version that has no staged data to move (a delete marker, or a version being put
+    /// back by a rollback), replacing one with the same id; returns the replaced version as
+    /// [`Drive::rename_data`] does, its data directory left in place.
+    async fn write_version(
+        &self,
+        vol: &str,
+        dir: &str,
+        version: ObjectVersion,
+    ) -> Result<Option<ObjectVersion>, DriveError>;
+    /// Replace the metadata of an existing version (tags, user metadata; later retention): the
+    /// version with `version.version_id` and the same data directory. Its inline data and its
+    /// place among the versions are kept whatever `version.inline_data` says. VersionNotFound
+    /// when no such version is there (a drive that missed a write must not get half a version).
+    async fn update_version(
+        &self,
+        vol: &str,
+        dir: &str,
+        version: ObjectVersion,
+    ) -> Result<(), DriveError>;
+    /// Remove the version with this id and free its data directory (unless another version
+    /// still names it); the `xl.meta` goes when its last version does, and the object's
+    /// now-empty directories with it. Returns the removed version (without inline data).
+    /// FileNotFound / VersionNotFound when it is not there.
+    async fn delete_version(
+        &self,
+        vol: &str,
+        dir: &str,
+        version_id: &str,
+    ) -> Result<ObjectVersion, DriveError>;
+    /// Remove the data directory `vol/dir/<data_dir>` of a version that a commit replaced,
+    /// unless a version in `xl.meta` still names it. Absent is Ok.
+    async fn free_data_dir(&self, vol: &str, dir: &str, data_dir: &str)
+        -> Result<(), DriveError>;
+    /// Are the version's part files there, with the sizes its layout gives them? One state per
+    /// part of `version.parts`, in order. An inline version has no files: every part is Ok.
+    async fn check_parts(
+        &self,
+        vol: &str,
+        dir: &str,
+        version: &ObjectVersion,
+    ) -> Result<Vec<PartState>, DriveError>;
+    /// Like [`Drive::check_parts`], and reads every frame of every part (inline data too),
+    /// checking it against its bitrot hash under the version's frame keys.
+    async fn verify_parts(
+        &self,
+        vol: &str,
+        dir: &str,
+        version: &ObjectVersion,
+    ) -> Result<Vec<PartState>, DriveError>;
+    /// Keys of `vol` (not directories: a folder object's [`DIR_OBJECT_MARKER`] directory is
+    /// its key, ending in '/') in byte order of the key, with their version summaries, as
+    /// [`WalkRequest`] says; never reads inline data, and costs in proportion to what it returns
+    /// (and to the directories it passes), not to what lies before `after`. A key whose `xl.meta` is corrupt is left out (and logged); a prefix
+    /// whose directory part is not a valid path matches nothing. VolumeNotFound.
+    async fn walk_versions(
+        &self,
+        vol: &str,
+        request: &WalkRequest,
+    ) -> Result<Vec<WalkEntry>, DriveError>;
 }
 
 /// A file opened with [`Drive::open_file`]; closed on drop.

@@ -57,6 +57,11 @@ pub const INTERNAL_META_PREFIX: &str = "x-minnow-internal-";
 /// `meta` key whose value binds the version's shard frames: the id their `FrameKey`s are derived
 /// from (the data directory name; a fresh uuid for an inline object).
 pub const META_FRAME_BINDING: &str = "x-minnow-internal-frame-binding";
+/// Most versions one object may hold: a commit beyond it is refused
+/// ([`DriveError::TooManyVersions`]), which bounds the size of `xl.meta`.
+pub const MAX_VERSIONS: usize = 10_000;
+/// The id of the null version (S3's `null`): the version of unversioned and suspended writes.
+pub const NULL_VERSION_ID: &str = "";
 /// Bytes before the payload.
 pub const HEADER_LEN: usize = 16;
 
@@ -98,6 +103,8 @@ pub struct ObjectVersion {
     pub checksums: Vec<(String, String)>,
     /// True for a delete marker (no data).
     pub delete_marker: bool,
+    /// Object tags (key, value), in the order they were given; at most 10.
+    pub tags: Vec<(String, String)>,
 }
 
 impl ObjectVersion {
