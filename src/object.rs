@@ -85,6 +85,38 @@ pub enum ObjectError {
     /// A lock or a memory budget was not granted within its wait bound: too busy now.
     #[error("busy: {0}")]
     SlowDown(String),
+    /// The object exists but not the version asked for.
+    #[error("object {bucket}/{key} has no version {version_id}")]
+    NoSuchVersion {
+        /// Bucket.
+        bucket: String,
+        /// Key.
+        key: String,
+        /// The version id asked for ("" = null).
+        version_id: String,
+    },
+    /// What was asked for is a delete marker: its latest version (S3: 404 NoSuchKey) or, named
+    /// by its version id, the marker itself (S3: 405 MethodNotAllowed). Both answers carry
+    /// `x-amz-delete-marker: true` and the marker's version id.
+    #[error("object {bucket}/{key}: version {version_id} is a delete marker")]
+    DeleteMarker {
+        /// Bucket.
+        bucket: String,
+        /// Key.
+        key: String,
+        /// The marker's version id ("" = null).
+        version_id: String,
+        /// Named by its version id (405), not found as the latest version (404).
+        by_id: bool,
+    },
+    /// The object holds the most versions it may (`minnow_io::xl_meta::MAX_VERSIONS`).
+    #[error("object {bucket}/{key} holds too many versions")]
+    TooManyVersions {
+        /// Bucket.
+        bucket: String,
+        /// Key.
+        key: String,
+    },
 }
 
 impl From<crate::lock::LockTimeout> for ObjectError {
@@ -164,6 +196,26 @@ impl StorageClass {
 /// Metadata key under which the storage class is kept (only when not STANDARD).
 pub const META_STORAGE_CLASS: &str = "x-amz-storage-class";
 
+/// A bucket's versioning state (S3: unset, `Enabled`, `Suspended`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Versioning {
+    /// Never enabled: every write is the null version, replacing the previous one.
+    #[default]
+    Unversioned,
+    /// Every write gets a new version id; DELETE without a version id adds a delete marker.
+    Enabled,
+    /// Writes are the null version again (replacing only the null version); other versions
+    /// stay. DELETE without a version id makes the null version a delete marker.
+    Suspended,
+}
+
+impl Versioning {
+    /// Do writes get fresh version ids?
+    pub fn is_enabled(self) -> bool {
+        self == Versioning::Enabled
+    }
+}
+
 /// What a PUT (or a copy, or a multipart create) stores besides the bytes.
 #[derive(Debug, Clone, Default)]
 pub struct PutOptions {
@@ -172,6 +224,10 @@ pub struct PutOptions {
     pub meta: Vec<(String, String)>,
     /// Storage class; None = STANDARD.
     pub storage_class: Option<StorageClass>,
+    /// Object tags (x-amz-tagging), validated.
+    pub tags: Vec<(String, String)>,
+    /// The bucket's versioning when the write started: a new version id or the null version.
+    pub versioning: Versioning,
 }
 
 /// One object as the S3 layer sees it.
@@ -193,6 +249,12 @@ pub struct ObjectInfo {
     pub checksums: Vec<(String, String)>,
     /// Parts (one for a plain PUT).
     pub parts: Vec<PartInfo>,
+    /// Version id; "" for the null version.
+    pub version_id: String,
+    /// True for a delete marker (no data; listings and DELETE answers show it).
+    pub delete_marker: bool,
+    /// Object tags.
+    pub tags: Vec<(String, String)>,
 }
 
 impl ObjectInfo {
@@ -212,6 +274,9 @@ impl ObjectInfo {
                 .collect(),
             checksums: v.checksums.clone(),
             parts: v.parts.clone(),
+            version_id: v.version_id.clone(),
+            delete_marker: v.delete_marker,
+            tags: v.tags.clone(),
         }
     }
 
@@ -221,6 +286,14 @@ impl ObjectInfo {
             .iter()
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
+    }
+
+    /// The version id as S3 shows it: `null` for the null version.
+    pub fn version_id_or_null(&self) -> &str {
+        match self.version_id.as_str() {
+            "" => "null",
+            id => id,
+        }
     }
 
     /// The storage class name for listings and HEAD.
