@@ -8,11 +8,13 @@
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use minnow_io::VolInfo;
+use minnow_io::{VolInfo, WalkRequest};
 
 use crate::cross_core::{CoreId, Mesh, SetRequest, SetResponse};
-use crate::erasure::{merge_sorted, ErasureSet, ListedObject, SetHealth, SetIndex, UploadListing};
-use crate::object::{ObjectError, ObjectInfo};
+use crate::erasure::{
+    merge_sorted, DeleteOutcome, ErasureSet, ListedEntry, SetHealth, SetIndex, UploadListing,
+};
+use crate::object::{ObjectError, ObjectInfo, Versioning};
 
 /// Page size asked of each set while listing.
 const WALK_PAGE: usize = 1000;
@@ -36,7 +38,8 @@ pub struct Cluster {
 /// Result of a bucket listing.
 #[derive(Debug, Default)]
 pub struct Listing {
-    /// Objects, in key order.
+    /// Objects (ListObjects: latest versions; ListObjectVersions: every version and delete
+    /// marker, newest first per key), in key order.
     pub objects: Vec<ListedObject>,
     /// Common prefixes (with a delimiter), in order.
     pub prefixes: Vec<String>,
@@ -44,6 +47,54 @@ pub struct Listing {
     pub truncated: bool,
     /// Where the next page starts (last key or prefix returned) when truncated.
     pub next_marker: Option<String>,
+    /// The version id of the last version returned, when the last entry is a version (the
+    /// NextVersionIdMarker of ListObjectVersions).
+    pub next_version_marker: Option<String>,
+}
+
+/// One listed version.
+#[derive(Debug, Clone)]
+pub struct ListedObject {
+    /// Key.
+    pub key: String,
+    /// The version (a delete marker only in ListObjectVersions).
+    pub info: ObjectInfo,
+    /// The key's latest version.
+    pub is_latest: bool,
+}
+
+impl Listing {
+    fn len(&self) -> usize {
+        self.objects.len() + self.prefixes.len()
+    }
+
+    fn push_prefix(&mut self, prefix: String) {
+        self.next_marker = Some(prefix.clone());
+        self.next_version_marker = None;
+        self.prefixes.push(prefix);
+    }
+
+    fn push_version(&mut self, info: ObjectInfo, is_latest: bool) {
+        self.next_marker = Some(info.key.clone());
+        self.next_version_marker = Some(info.version_id.clone());
+        self.objects.push(ListedObject {
+            key: info.key.clone(),
+            info,
+            is_latest,
+        });
+    }
+}
+
+/// What a listing page asks for.
+struct ListPage<'a> {
+    prefix: &'a str,
+    delimiter: Option<&'a str>,
+    /// Keys (and prefixes) after this.
+    start_after: &'a str,
+    /// ListObjectVersions: the last version returned of `start_after`.
+    version_marker: Option<&'a str>,
+    max_keys: usize,
+    all_versions: bool,
 }
 
 impl Cluster {
@@ -174,11 +225,17 @@ impl Cluster {
         }
     }
 
-    /// Object metadata wherever it lives.
-    pub async fn head_object(&self, bucket: &str, key: &str) -> Result<ObjectInfo, ObjectError> {
+    /// Metadata of a version (`None`: the latest) wherever it lives.
+    pub async fn head_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+    ) -> Result<ObjectInfo, ObjectError> {
         let req = SetRequest::HeadObject {
             bucket: bucket.into(),
             key: key.into(),
+            version_id: version_id.map(str::to_string),
         };
         match self.call(self.set_of(key), req).await? {
             SetResponse::Info(i) => Ok(i),
@@ -186,27 +243,41 @@ impl Cluster {
         }
     }
 
-    /// Delete an object wherever it lives.
-    pub async fn delete_object(&self, bucket: &str, key: &str) -> Result<(), ObjectError> {
+    /// Delete a version, or the object as `versioning` says, wherever it lives (see
+    /// [`ErasureSet::delete_object`]).
+    pub async fn delete_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+        versioning: Versioning,
+    ) -> Result<DeleteOutcome, ObjectError> {
         let req = SetRequest::DeleteObject {
             bucket: bucket.into(),
             key: key.into(),
+            version_id: version_id.map(str::to_string),
+            versioning,
         };
-        self.call(self.set_of(key), req).await.map(|_| ())
+        match self.call(self.set_of(key), req).await? {
+            SetResponse::Deleted(outcome) => Ok(outcome),
+            other => Err(unexpected(&other)),
+        }
     }
 
-    /// Bytes of an object in any set; fails if its ETag is no longer `etag`.
+    /// Bytes of a version of an object in any set; fails if its ETag is no longer `etag`.
     pub async fn read_object(
         &self,
         bucket: &str,
         key: &str,
-        offset: u64,
-        len: u64,
+        version_id: Option<&str>,
+        range: (u64, u64),
         etag: &str,
     ) -> Result<Vec<u8>, ObjectError> {
+        let (offset, len) = range;
         let req = SetRequest::ReadObject {
             bucket: bucket.into(),
             key: key.into(),
+            version_id: version_id.map(str::to_string),
             offset,
             len,
             etag: etag.into(),
@@ -217,8 +288,9 @@ impl Cluster {
         }
     }
 
-    /// One page of a bucket listing across every set: keys with `prefix` after `start_after`,
-    /// rolled up at `delimiter` into common prefixes, at most `max_keys` entries in all.
+    /// One page of a bucket listing across every set: keys with `prefix` after `start_after`
+    /// (their latest versions, delete markers left out), rolled up at `delimiter` into common
+    /// prefixes, at most `max_keys` entries in all.
     pub async fn list_objects(
         &self,
         bucket: &str,
@@ -227,23 +299,84 @@ impl Cluster {
         start_after: &str,
         max_keys: usize,
     ) -> Result<Listing, ObjectError> {
+        let page = ListPage {
+            prefix,
+            delimiter,
+            start_after,
+            version_marker: None,
+            max_keys,
+            all_versions: false,
+        };
+        self.list(bucket, page).await
+    }
+
+    /// One page of ListObjectVersions: every version and delete marker of the keys with
+    /// `prefix`, newest first per key, starting after (`key_marker`, `version_marker`): the
+    /// versions of `key_marker` older than `version_marker`, then the keys after it.
+    pub async fn list_versions(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        delimiter: Option<&str>,
+        key_marker: &str,
+        version_marker: Option<&str>,
+        max_keys: usize,
+    ) -> Result<Listing, ObjectError> {
+        let page = ListPage {
+            prefix,
+            delimiter,
+            start_after: key_marker,
+            version_marker,
+            max_keys,
+            all_versions: true,
+        };
+        self.list(bucket, page).await
+    }
+
+    /// The walk that ListObjects v1, v2 and ListObjectVersions share.
+    async fn list(&self, bucket: &str, page: ListPage<'_>) -> Result<Listing, ObjectError> {
         let mut out = Listing::default();
-        if max_keys == 0 {
+        if page.max_keys == 0 {
             // S3 answers an empty, non-truncated page; the bucket must still exist.
             self.stat_bucket(bucket).await?;
             return Ok(out);
         }
-        let mut after = start_after.to_string();
-        let delimiter = delimiter.filter(|d| !d.is_empty());
+        let delimiter = page.delimiter.filter(|d| !d.is_empty());
+        // Drives roll up '/' themselves, skipping each common prefix's subtree in one step;
+        // other delimiters are grouped here.
+        let native = delimiter == Some("/");
+        let mut after = page.start_after.to_string();
+        if let (Some(marker), true) = (page.version_marker, page.all_versions) {
+            // The rest of the marker key's versions come first.
+            if !page.start_after.is_empty() && page.start_after.starts_with(page.prefix) {
+                let versions = self.versions_of(bucket, page.start_after).await?;
+                let rest = versions
+                    .iter()
+                    .position(|v| v.version_id == marker)
+                    .map_or(&[][..], |at| &versions[at + 1..]);
+                for v in rest {
+                    if out.len() == page.max_keys {
+                        out.truncated = true;
+                        return Ok(out);
+                    }
+                    out.push_version(v.clone(), false);
+                }
+            }
+        }
         loop {
+            let request = WalkRequest {
+                prefix: page.prefix.to_string(),
+                after: after.clone(),
+                delimiter: native.then(|| "/".to_string()),
+                limit: (page.max_keys - out.len() + 1).min(WALK_PAGE),
+                all_versions: page.all_versions,
+            };
             let pages = futures::future::join_all((0..self.set_count).map(|s| {
                 self.call(
                     SetIndex(s),
                     SetRequest::Walk {
                         bucket: bucket.into(),
-                        prefix: prefix.into(),
-                        start_after: after.clone(),
-                        limit: WALK_PAGE,
+                        request: request.clone(),
                     },
                 )
             }))
@@ -258,32 +391,86 @@ impl Cluster {
             let (merged, exhausted) = merge_sorted(per_set);
             let mut jumped = false;
             for entry in merged {
-                if out.objects.len() + out.prefixes.len() == max_keys {
-                    out.truncated = true;
-                    return Ok(out);
-                }
-                if let Some(d) = delimiter {
-                    if let Some(i) = entry.key[prefix.len()..].find(d) {
-                        let cp = entry.key[..prefix.len() + i + d.len()].to_string();
+                let (key, versions) = match entry {
+                    ListedEntry::Prefix(cp) => {
+                        after = format!("{cp}{}", char::MAX);
+                        if cp.as_str() > page.start_after {
+                            if out.len() == page.max_keys {
+                                out.truncated = true;
+                                return Ok(out);
+                            }
+                            out.push_prefix(cp);
+                        }
+                        continue;
+                    }
+                    ListedEntry::Object { key, versions } => (key, versions),
+                };
+                if let Some(d) = delimiter.filter(|_| !native) {
+                    if let Some(i) = key[page.prefix.len()..].find(d) {
+                        let cp = key[..page.prefix.len() + i + d.len()].to_string();
                         // Skip everything under this prefix: restart after its last possible key.
                         after = format!("{cp}{}", char::MAX);
                         // Everything listed sorts after the marker, common prefixes too: a
                         // marker that is (or lies inside) a common prefix continues past it.
-                        if cp.as_str() > start_after {
-                            out.next_marker = Some(cp.clone());
-                            out.prefixes.push(cp);
+                        if cp.as_str() > page.start_after {
+                            if out.len() == page.max_keys {
+                                out.truncated = true;
+                                return Ok(out);
+                            }
+                            out.push_prefix(cp);
                         }
                         jumped = true;
                         break;
                     }
                 }
-                after = entry.key.clone();
-                out.next_marker = Some(entry.key.clone());
-                out.objects.push(entry);
+                after = key.clone();
+                if page.all_versions {
+                    for (i, v) in versions.into_iter().enumerate() {
+                        if out.len() == page.max_keys {
+                            out.truncated = true;
+                            return Ok(out);
+                        }
+                        out.push_version(v, i == 0);
+                    }
+                } else if let Some(latest) = versions.into_iter().next() {
+                    if latest.delete_marker {
+                        continue;
+                    }
+                    if out.len() == page.max_keys {
+                        out.truncated = true;
+                        return Ok(out);
+                    }
+                    out.push_version(latest, true);
+                }
             }
             if !jumped && exhausted {
                 return Ok(out);
             }
+        }
+    }
+
+    /// Every agreed version of one key, newest first (empty when it has none).
+    async fn versions_of(&self, bucket: &str, key: &str) -> Result<Vec<ObjectInfo>, ObjectError> {
+        let request = WalkRequest {
+            prefix: key.to_string(),
+            after: String::new(),
+            delimiter: None,
+            limit: 1,
+            all_versions: true,
+        };
+        let req = SetRequest::Walk {
+            bucket: bucket.into(),
+            request,
+        };
+        match self.call(self.set_of(key), req).await? {
+            SetResponse::Page(entries, _) => Ok(entries
+                .into_iter()
+                .find_map(|e| match e {
+                    ListedEntry::Object { key: k, versions } if k == key => Some(versions),
+                    _ => None,
+                })
+                .unwrap_or_default()),
+            other => Err(unexpected(&other)),
         }
     }
 
@@ -348,29 +535,27 @@ pub async fn handle_set_request(
         }
         SetRequest::StatBucket { bucket } => SetResponse::Bucket(set.stat_bucket(&bucket).await?),
         SetRequest::ListBuckets => SetResponse::Buckets(set.list_buckets().await?),
-        SetRequest::Walk {
-            bucket,
-            prefix,
-            start_after,
-            limit,
-        } => {
-            let (entries, exhausted) = set.walk_page(&bucket, &prefix, &start_after, limit).await?;
+        SetRequest::Walk { bucket, request } => {
+            let (entries, exhausted) = set.walk_page(&bucket, &request).await?;
             SetResponse::Page(entries, exhausted)
         }
         SetRequest::ListUploads { bucket, prefix } => {
             SetResponse::Uploads(set.list_uploads(&bucket, &prefix).await?)
         }
-        SetRequest::HeadObject { bucket, key } => {
-            SetResponse::Info(set.head_object(&bucket, &key).await?)
-        }
+        SetRequest::HeadObject {
+            bucket,
+            key,
+            version_id,
+        } => SetResponse::Info(set.head_object(&bucket, &key, version_id.as_deref()).await?),
         SetRequest::ReadObject {
             bucket,
             key,
+            version_id,
             offset,
             len,
             etag,
         } => {
-            let mut reader = set.open_object(&bucket, &key).await?;
+            let mut reader = set.open_object(&bucket, &key, version_id.as_deref()).await?;
             if reader.info.etag != etag {
                 return Err(ObjectError::NoSuchKey { bucket, key });
             }
@@ -380,10 +565,15 @@ pub async fn handle_set_request(
                 SetResponse::Bytes(reader.read_chunk(offset, len).await?)
             }
         }
-        SetRequest::DeleteObject { bucket, key } => {
-            set.delete_object(&bucket, &key).await?;
-            SetResponse::Done
-        }
+        SetRequest::DeleteObject {
+            bucket,
+            key,
+            version_id,
+            versioning,
+        } => SetResponse::Deleted(
+            set.delete_object(&bucket, &key, version_id.as_deref(), versioning)
+                .await?,
+        ),
         SetRequest::Health => SetResponse::Health(set.health().await),
     })
 }

@@ -23,7 +23,9 @@ use glommio::channels::shared_channel::{
 };
 use minnow_io::VolInfo;
 
-use crate::erasure::{ListedObject, SetHealth, SetIndex, UploadListing};
+use crate::erasure::{DeleteOutcome, ListedEntry, SetHealth, SetIndex, UploadListing};
+use crate::object::Versioning;
+use minnow_io::WalkRequest;
 use crate::object::{ObjectError, ObjectInfo};
 
 /// Index of a core (an executor) in this process.
@@ -70,12 +72,8 @@ pub enum SetRequest {
     Walk {
         /// Bucket.
         bucket: String,
-        /// Key prefix.
-        prefix: String,
-        /// Exclusive start.
-        start_after: String,
-        /// Page size.
-        limit: usize,
+        /// What to walk.
+        request: WalkRequest,
     },
     /// Multipart uploads in progress.
     ListUploads {
@@ -90,6 +88,8 @@ pub enum SetRequest {
         bucket: String,
         /// Key.
         key: String,
+        /// The version (None: the latest).
+        version_id: Option<String>,
     },
     /// A range of an object's bytes (copy source on another core). Fails with NoSuchKey if the
     /// object's ETag is no longer `etag`, so a copy never mixes two versions.
@@ -98,6 +98,8 @@ pub enum SetRequest {
         bucket: String,
         /// Key.
         key: String,
+        /// The version (None: the latest).
+        version_id: Option<String>,
         /// First byte.
         offset: u64,
         /// At most this many bytes.
@@ -105,12 +107,16 @@ pub enum SetRequest {
         /// Expected ETag.
         etag: String,
     },
-    /// Delete one object.
+    /// Delete one version, or the object as the bucket's versioning says.
     DeleteObject {
         /// Bucket.
         bucket: String,
         /// Key.
         key: String,
+        /// The version (None: the object).
+        version_id: Option<String>,
+        /// The bucket's versioning.
+        versioning: Versioning,
     },
     /// Drives online now against quorum (health endpoints).
     Health,
@@ -130,7 +136,9 @@ pub enum SetResponse {
     /// ListBuckets.
     Buckets(Vec<VolInfo>),
     /// Walk: entries and whether the set is exhausted.
-    Page(Vec<ListedObject>, bool),
+    Page(Vec<ListedEntry>, bool),
+    /// DeleteObject.
+    Deleted(DeleteOutcome),
     /// ListUploads.
     Uploads(Vec<UploadListing>),
     /// HeadObject.

@@ -105,9 +105,18 @@ pub async fn acl(ctx: &ServerCtx, bucket: &str) -> Result<Reply, S3Error> {
     ))))
 }
 
-/// GetObjectAcl: as the bucket's.
-pub async fn object_acl(ctx: &ServerCtx, bucket: &str, key: &str) -> Result<Reply, S3Error> {
-    ctx.cluster.head_object(bucket, key).await?;
+/// GetObjectAcl: as the bucket's, for a version that exists.
+pub async fn object_acl(
+    ctx: &ServerCtx,
+    bucket: &str,
+    key: &str,
+    version_id: Option<&str>,
+) -> Result<Reply, S3Error> {
+    let versioning = ctx.bucket_config(bucket).await?.versioning;
+    ctx.cluster
+        .head_object(bucket, key, version_id)
+        .await
+        .map_err(|e| super::get::delete_marker_error(e, versioning))?;
     Ok(Reply::Full(Response::xml(xml::access_control_policy_xml(
         &owner(ctx),
     ))))
@@ -137,7 +146,7 @@ pub async fn delete_objects(
     let body = read_small_body(ctx, conn, head, auth).await?;
     let request = xml::parse_delete(&body)?;
     drop(body); // its memory goes back before the deletes
-    ctx.cluster.stat_bucket(bucket).await?;
+    let versioning = ctx.bucket_config(bucket).await?.versioning;
     let mut result = DeleteResult {
         quiet: request.quiet,
         deleted: Vec::new(),
@@ -152,21 +161,35 @@ pub async fn delete_objects(
         });
         let outcome = match checked {
             Err(e) => Err(e),
-            // A version that does not exist is deleted already (S3 reports it as deleted).
-            Ok(()) if super::require_null_version(object.version_id.as_deref()).is_err() => Ok(()),
             Ok(()) => ctx
                 .cluster
-                .delete_object(bucket, &object.key)
+                .delete_object(
+                    bucket,
+                    &object.key,
+                    super::version_arg(object.version_id.as_deref()),
+                    versioning,
+                )
                 .await
                 .map_err(S3Error::from),
         };
         match outcome {
-            Ok(()) => result.deleted.push(DeletedEntry {
-                key: object.key,
-                version_id: object.version_id,
-                delete_marker: false,
-                delete_marker_version_id: None,
-            }),
+            Ok(done) => {
+                let shown = done
+                    .version_id
+                    .and_then(|id| super::version_header(&id, versioning));
+                // Asked by id: the entry names that version (and says whether it was a
+                // marker); without one, a marker added is reported with its new id.
+                let (version_id, marker_version) = match object.version_id {
+                    Some(asked) => (Some(asked), done.delete_marker.then(|| shown).flatten()),
+                    None => (None, shown.filter(|_| done.delete_marker)),
+                };
+                result.deleted.push(DeletedEntry {
+                    key: object.key,
+                    version_id,
+                    delete_marker: done.delete_marker,
+                    delete_marker_version_id: marker_version,
+                })
+            }
             Err(error) => result.errors.push(DeleteErrorEntry {
                 key: object.key,
                 version_id: object.version_id,

@@ -25,6 +25,8 @@ struct CopySourceBody<'a> {
     cluster: &'a Cluster,
     bucket: String,
     key: String,
+    /// The source version the copy reads, whatever is written to the key meanwhile.
+    version_id: String,
     etag: String,
     offset: u64,
     end: u64,
@@ -44,7 +46,13 @@ impl BodyRead for CopySourceBody<'_> {
             let len = (self.end - self.offset).min(COPY_CHUNK_BYTES);
             match self
                 .cluster
-                .read_object(&self.bucket, &self.key, self.offset, len, &self.etag)
+                .read_object(
+                    &self.bucket,
+                    &self.key,
+                    Some(&self.version_id),
+                    (self.offset, len),
+                    &self.etag,
+                )
                 .await
             {
                 Ok(chunk) if !chunk.is_empty() => {
@@ -83,6 +91,7 @@ impl<'a> CopySourceBody<'a> {
             cluster,
             bucket: source.bucket.clone(),
             key: source.key.clone(),
+            version_id: info.version_id.clone(),
             etag: info.etag.clone(),
             offset: first,
             end,
@@ -102,18 +111,49 @@ impl<'a> CopySourceBody<'a> {
     }
 }
 
-/// The source object, with version and condition checks.
+/// The source version (the latest unless the source names one), with condition checks, and
+/// the `x-amz-copy-source-version-id` the answer carries. A delete marker cannot be copied:
+/// S3 answers 404 for the latest, 400 InvalidRequest for one named by id.
 async fn open_source(
     ctx: &ServerCtx,
     head: &RequestHead,
     source: &CopySource,
-) -> Result<ObjectInfo, S3Error> {
-    super::require_null_version(source.version_id.as_deref())?;
-    let info = ctx.cluster.head_object(&source.bucket, &source.key).await?;
+) -> Result<(ObjectInfo, Option<String>), S3Error> {
+    let versioning = ctx.bucket_config(&source.bucket).await?.versioning;
+    let version_id = super::version_arg(source.version_id.as_deref());
+    let info = match ctx
+        .cluster
+        .head_object(&source.bucket, &source.key, version_id)
+        .await
+    {
+        Ok(info) => info,
+        Err(ObjectError::DeleteMarker { by_id: true, .. }) => {
+            return Err(S3Error::with_message(
+                S3ErrorCode::InvalidRequest,
+                "The source of a copy request may not specifically refer to a delete marker by version id.",
+            ))
+        }
+        Err(e) => return Err(super::get::delete_marker_error(e, versioning)),
+    };
     if check_conditions(head, &info, &COPY_CONDITIONS) != Precondition::Proceed {
         return Err(S3Error::new(S3ErrorCode::PreconditionFailed));
     }
-    Ok(info)
+    let source_version = super::version_header(&info.version_id, versioning);
+    Ok((info, source_version))
+}
+
+/// Whether a copy keeps the source's tags (`x-amz-tagging-directive`: COPY, the default) or
+/// takes the request's `x-amz-tagging` (REPLACE).
+fn replace_tags(head: &RequestHead) -> Result<bool, S3Error> {
+    match head.header("x-amz-tagging-directive") {
+        None => Ok(false),
+        Some(v) if v.eq_ignore_ascii_case("COPY") => Ok(false),
+        Some(v) if v.eq_ignore_ascii_case("REPLACE") => Ok(true),
+        Some(v) => Err(S3Error::with_message(
+            S3ErrorCode::InvalidArgument,
+            format!("Unknown tagging directive: {v}"),
+        )),
+    }
 }
 
 /// CopyObject.
@@ -126,7 +166,8 @@ pub async fn copy_object(
     source: CopySource,
 ) -> Result<Reply, S3Error> {
     let set = local_set(ctx, key)?;
-    let info = open_source(ctx, head, &source).await?;
+    let (info, source_version) = open_source(ctx, head, &source).await?;
+    let versioning = ctx.bucket_config(bucket).await?.versioning;
     let replace = match head.header("x-amz-metadata-directive") {
         None => false,
         Some(v) if v.eq_ignore_ascii_case("COPY") => false,
@@ -139,6 +180,10 @@ pub async fn copy_object(
         }
     };
     let requested = put_options(head)?;
+    let tags = match replace_tags(head)? {
+        true => requested.tags.clone(),
+        false => info.tags.clone(),
+    };
     let same_object = source.bucket == bucket && source.key == key;
     if same_object && !replace && requested.storage_class.is_none() {
         return Err(S3Error::with_message(
@@ -147,7 +192,11 @@ pub async fn copy_object(
         ));
     }
     let options = if replace {
-        requested
+        PutOptions {
+            tags,
+            versioning,
+            ..requested
+        }
     } else {
         PutOptions {
             meta: info
@@ -159,6 +208,8 @@ pub async fn copy_object(
             storage_class: requested
                 .storage_class
                 .or_else(|| StorageClass::parse(info.storage_class())),
+            tags,
+            versioning,
         }
     };
     let mut body = CopySourceBody::new(&ctx.cluster, &source, &info, (0, info.size), progress);
@@ -185,7 +236,14 @@ pub async fn copy_object(
         checksums: Vec::new(),
     }
     .to_copy_object_xml();
-    Ok(Reply::Full(Response::xml(xml)))
+    let mut resp = Response::xml(xml);
+    if let Some(id) = source_version {
+        resp = resp.header("x-amz-copy-source-version-id", id);
+    }
+    if let Some(id) = super::version_header(&copied.version_id, versioning) {
+        resp = resp.header("x-amz-version-id", id);
+    }
+    Ok(Reply::Full(resp))
 }
 
 /// UploadPartCopy.
@@ -202,7 +260,7 @@ pub async fn upload_part_copy(
     range: Option<CopySourceRange>,
 ) -> Result<Reply, S3Error> {
     let set = local_set(ctx, key)?;
-    let info = open_source(ctx, head, &source).await?;
+    let (info, source_version) = open_source(ctx, head, &source).await?;
     let (first, end) = match range {
         None => (0, info.size),
         Some(r) => {
@@ -248,9 +306,9 @@ pub async fn upload_part_copy(
         checksums: Vec::new(),
     }
     .to_copy_part_xml();
-    Ok(Reply::Full(
-        Response::xml(xml)
-            .header("x-amz-copy-source-version-id", "null")
-            .header("etag", quoted(&part.etag)),
-    ))
+    let mut resp = Response::xml(xml).header("etag", quoted(&part.etag));
+    if let Some(id) = source_version {
+        resp = resp.header("x-amz-copy-source-version-id", id);
+    }
+    Ok(Reply::Full(resp))
 }

@@ -24,6 +24,12 @@ impl From<ObjectError> for S3Error {
             InvalidArgument(_) => S3ErrorCode::InvalidArgument,
             Internal(_) => S3ErrorCode::InternalError,
             SlowDown(_) => S3ErrorCode::SlowDown,
+            NoSuchVersion { .. } => S3ErrorCode::NoSuchVersion,
+            // Handlers that know the bucket's versioning answer these with their headers
+            // (`api::get::delete_marker_error`); without them, the code alone.
+            DeleteMarker { by_id: true, .. } => S3ErrorCode::MethodNotAllowed,
+            DeleteMarker { by_id: false, .. } => S3ErrorCode::NoSuchKey,
+            TooManyVersions { .. } => S3ErrorCode::MaxVersionsExceeded,
         };
         if code.status() >= 500 {
             let at = std::panic::Location::caller();

@@ -12,25 +12,70 @@ use super::headers::{
     apply_overrides, check_conditions, object_headers, parse_range, ByteRange, Precondition,
     GET_CONDITIONS,
 };
-use super::{local_set, Reply, ServerCtx};
+use super::{local_set, version_header, Reply, ServerCtx};
+use crate::object::{ObjectError, Versioning};
+
+/// An object-layer error as S3 answers it, a delete marker's version id shown as S3 shows it.
+pub(crate) fn delete_marker_error(e: ObjectError, versioning: Versioning) -> S3Error {
+    match e {
+        ObjectError::DeleteMarker {
+            version_id, by_id, ..
+        } => {
+            let code = match by_id {
+                true => S3ErrorCode::MethodNotAllowed,
+                false => S3ErrorCode::NoSuchKey,
+            };
+            let mut err = S3Error::new(code).with_header("x-amz-delete-marker", "true");
+            if let Some(id) = version_header(&version_id, versioning) {
+                err = err.with_header("x-amz-version-id", id);
+            }
+            err
+        }
+        e => e.into(),
+    }
+}
 
 /// Bytes read from the set per step while streaming.
 const CHUNK_BYTES: u64 = 4 << 20;
 
-/// GET or HEAD of an object, with Range, partNumber, conditions and response-* overrides.
+/// What a GET or HEAD reads.
+pub struct Target<'a> {
+    /// Bucket.
+    pub bucket: &'a str,
+    /// Key.
+    pub key: &'a str,
+    /// The version (`None`: the latest; `""`: null).
+    pub version_id: Option<&'a str>,
+    /// `?partNumber=`.
+    pub part_number: Option<u32>,
+}
+
+/// GET or HEAD of an object, with versionId, Range, partNumber, conditions and response-*
+/// overrides.
 pub async fn get_object(
     ctx: &ServerCtx,
     conn: &mut HttpConn,
     head: &RequestHead,
-    bucket: &str,
-    key: &str,
-    part_number: Option<u32>,
+    target: Target<'_>,
     head_only: bool,
 ) -> Result<Reply, S3Error> {
+    let Target {
+        bucket,
+        key,
+        version_id,
+        part_number,
+    } = target;
+    let versioning = ctx.bucket_config(bucket).await?.versioning;
     let set = local_set(ctx, key)?;
-    let mut reader = set.open_object(bucket, key).await?;
+    let mut reader = set
+        .open_object(bucket, key, version_id)
+        .await
+        .map_err(|e| delete_marker_error(e, versioning))?;
     let info = reader.info.clone();
     let mut headers = object_headers(&info, false);
+    if let Some(id) = version_header(&info.version_id, versioning) {
+        headers.push(("x-amz-version-id".into(), id));
+    }
     match check_conditions(head, &info, &GET_CONDITIONS) {
         Precondition::Proceed => {}
         Precondition::NotModified => {

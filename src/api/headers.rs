@@ -8,7 +8,7 @@ use std::time::{Duration, UNIX_EPOCH};
 use minnow_net::http::RequestHead;
 use minnow_net::s3::error::{S3Error, S3ErrorCode};
 
-use crate::object::{ObjectInfo, PutOptions, StorageClass, META_STORAGE_CLASS};
+use crate::object::{ObjectInfo, PutOptions, StorageClass, Versioning, META_STORAGE_CLASS};
 
 /// Standard headers stored with an object and returned on GET/HEAD.
 const STORED_HEADERS: [&str; 6] = [
@@ -23,7 +23,8 @@ const STORED_HEADERS: [&str; 6] = [
 /// User metadata (x-amz-meta-*) limit, as S3: 2 KiB of names and values.
 const USER_META_MAX_BYTES: usize = 2048;
 
-/// Metadata and storage class from a PUT / CreateMultipartUpload / CopyObject(REPLACE) request.
+/// Metadata, storage class and tags (`x-amz-tagging`) from a PUT / CreateMultipartUpload /
+/// CopyObject(REPLACE) request. The bucket's versioning is the caller's to fill in.
 pub fn put_options(head: &RequestHead) -> Result<PutOptions, S3Error> {
     let mut meta = Vec::new();
     let mut user_bytes = 0usize;
@@ -58,9 +59,15 @@ pub fn put_options(head: &RequestHead) -> Result<PutOptions, S3Error> {
             )
         })?),
     };
+    let tags = match head.header("x-amz-tagging") {
+        Some(value) => minnow_net::s3::tagging::parse_tagging_header(value)?,
+        None => Vec::new(),
+    };
     Ok(PutOptions {
         meta,
         storage_class,
+        tags,
+        versioning: Versioning::Unversioned,
     })
 }
 
@@ -93,6 +100,9 @@ pub fn object_headers(info: &ObjectInfo, with_checksums: bool) -> Vec<(String, S
     }
     if info.parts.len() > 1 {
         h.push(("x-amz-mp-parts-count".into(), info.parts.len().to_string()));
+    }
+    if !info.tags.is_empty() {
+        h.push(("x-amz-tagging-count".into(), info.tags.len().to_string()));
     }
     if with_checksums {
         for (alg, value) in &info.checksums {

@@ -1,5 +1,5 @@
-//! ListObjects (v1, v2), ListObjectVersions (every object is its own "null" version until
-//! versioning exists) and ListMultipartUploads.
+//! ListObjects (v1, v2), ListObjectVersions and ListMultipartUploads, over the one walk they
+//! share (`Cluster::list_objects`, `Cluster::list_versions`).
 //!
 //! A v2 continuation token is the last key or common prefix of the page, base64url-encoded: opaque
 //! to clients, and enough to resume since keys are listed in byte order.
@@ -14,8 +14,7 @@ use minnow_net::s3::xml::{
 
 use super::bucket::owner;
 use super::{Reply, Response, ServerCtx};
-use crate::cluster::Listing;
-use crate::erasure::ListedObject;
+use crate::cluster::{ListedObject, Listing};
 
 fn entry(o: &ListedObject) -> ObjectEntry {
     ObjectEntry {
@@ -99,33 +98,48 @@ pub async fn list_objects(
     Ok(Reply::Full(Response::xml(xml)))
 }
 
-/// ListObjectVersions over an unversioned bucket.
+/// ListObjectVersions: every version and delete marker, newest first per key.
 pub async fn list_versions(
     ctx: &ServerCtx,
     bucket: &str,
     params: ListVersionsParams,
 ) -> Result<Reply, S3Error> {
+    let key_marker = params.key_marker.clone().unwrap_or_default();
+    // S3's `null` marker names the null version; an empty one counts as absent.
+    let version_marker = params
+        .version_id_marker
+        .as_deref()
+        .filter(|m| !m.is_empty());
     let listing = ctx
         .cluster
-        .list_objects(
+        .list_versions(
             bucket,
             &params.prefix,
             params.delimiter.as_deref(),
-            params.key_marker.as_deref().unwrap_or(""),
+            &key_marker,
+            super::version_arg(version_marker),
             params.max_keys,
         )
         .await?;
-    let next = listing.next_marker.clone().filter(|_| listing.truncated);
+    let truncated = listing.truncated;
+    let shown = |id: &str| match id {
+        "" => minnow_net::s3::router::NULL_VERSION_ID.to_string(),
+        id => id.to_string(),
+    };
     let xml = ListVersionsResult {
         bucket: bucket.to_string(),
         prefix: params.prefix.clone(),
-        key_marker: params.key_marker.clone().unwrap_or_default(),
+        key_marker,
         version_id_marker: params.version_id_marker.clone().unwrap_or_default(),
-        next_version_id_marker: next.as_ref().map(|_| "null".to_string()),
-        next_key_marker: next,
+        next_key_marker: listing.next_marker.clone().filter(|_| truncated),
+        next_version_id_marker: listing
+            .next_version_marker
+            .as_deref()
+            .filter(|_| truncated)
+            .map(shown),
         max_keys: params.max_keys,
         delimiter: params.delimiter.clone(),
-        is_truncated: listing.truncated,
+        is_truncated: truncated,
         encoding_type_url: params.encoding_type_url,
         owner: owner(ctx),
         entries: listing
@@ -133,13 +147,13 @@ pub async fn list_versions(
             .iter()
             .map(|o| VersionEntry {
                 key: o.key.clone(),
-                version_id: "null".into(),
-                is_latest: true,
+                version_id: shown(&o.info.version_id),
+                is_latest: o.is_latest,
                 last_modified_ns: o.info.mod_time_ns,
                 etag: o.info.etag.clone(),
                 size: o.info.size,
                 storage_class: o.info.storage_class().to_string(),
-                delete_marker: false,
+                delete_marker: o.info.delete_marker,
             })
             .collect(),
         common_prefixes: listing.prefixes,

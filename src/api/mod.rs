@@ -37,6 +37,7 @@ use minnow_net::s3::router::{self, Endpoint, NULL_VERSION_ID};
 use minnow_net::s3::sigv4::{self, AuthOk, Credentials};
 
 use crate::cluster::Cluster;
+use crate::object::Versioning;
 use crate::config::ServerConfig;
 use crate::cross_core::{CoreMessage, Handoff};
 
@@ -507,12 +508,22 @@ async fn reserve_body_memory(ctx: &ServerCtx, bytes: u64) -> Result<StaticPermit
     }
 }
 
-/// Until versioning exists an object's only version is the null version: any other id (already
-/// checked to be well-formed by the router) names a version that does not exist.
-pub(crate) fn require_null_version(version_id: Option<&str>) -> Result<(), S3Error> {
-    match version_id {
-        None | Some(NULL_VERSION_ID) => Ok(()),
-        Some(_) => Err(S3Error::new(S3ErrorCode::NoSuchVersion)),
+/// A request's version id (checked well-formed by the router) as the object layer names it:
+/// S3's `null` is the null version, `""`.
+pub(crate) fn version_arg(version_id: Option<&str>) -> Option<&str> {
+    version_id.map(|id| match id {
+        NULL_VERSION_ID => minnow_io::xl_meta::NULL_VERSION_ID,
+        id => id,
+    })
+}
+
+/// The `x-amz-version-id` an answer about version `version_id` (`""`: null) carries: S3 sends
+/// it for every version but the null version of a bucket that never had versioning.
+pub(crate) fn version_header(version_id: &str, versioning: Versioning) -> Option<String> {
+    match (version_id, versioning) {
+        ("", Versioning::Unversioned) => None,
+        ("", _) => Some(NULL_VERSION_ID.to_string()),
+        (id, _) => Some(id.to_string()),
     }
 }
 
@@ -542,10 +553,7 @@ async fn dispatch(
             bucket,
             key,
             version_id,
-        } => {
-            require_null_version(version_id.as_deref())?;
-            bucket::object_acl(ctx, &bucket, &key).await
-        }
+        } => bucket::object_acl(ctx, &bucket, &key, version_arg(version_id.as_deref())).await,
         ListObjectsV1 { bucket, params } => list::list_objects(ctx, &bucket, params, false).await,
         ListObjectsV2 { bucket, params } => list::list_objects(ctx, &bucket, params, true).await,
         ListObjectVersions { bucket, params } => list::list_versions(ctx, &bucket, params).await,
@@ -563,8 +571,14 @@ async fn dispatch(
             version_id,
             part_number,
         } => {
-            require_null_version(version_id.as_deref())?;
-            get::get_object(ctx, conn, head, &bucket, &key, part_number, false).await
+            let version_id = version_arg(version_id.as_deref());
+            let object = get::Target {
+                bucket: &bucket,
+                key: &key,
+                version_id,
+                part_number,
+            };
+            get::get_object(ctx, conn, head, object, false).await
         }
         HeadObject {
             bucket,
@@ -572,22 +586,20 @@ async fn dispatch(
             version_id,
             part_number,
         } => {
-            require_null_version(version_id.as_deref())?;
-            get::get_object(ctx, conn, head, &bucket, &key, part_number, true).await
+            let version_id = version_arg(version_id.as_deref());
+            let object = get::Target {
+                bucket: &bucket,
+                key: &key,
+                version_id,
+                part_number,
+            };
+            get::get_object(ctx, conn, head, object, true).await
         }
         DeleteObject {
             bucket,
             key,
             version_id,
-        } => match require_null_version(version_id.as_deref()) {
-            Ok(()) => put::delete_object(ctx, &bucket, &key).await,
-            // Deleting a version that does not exist succeeds and changes nothing (S3, MinIO);
-            // a missing bucket is still an error.
-            Err(_) => {
-                ctx.cluster.stat_bucket(&bucket).await?;
-                Ok(Reply::Full(Response::new(204)))
-            }
-        },
+        } => put::delete_object(ctx, &bucket, &key, version_arg(version_id.as_deref())).await,
         CreateMultipartUpload { bucket, key } => multipart::create(ctx, head, &bucket, &key).await,
         UploadPart {
             bucket,

@@ -95,8 +95,9 @@ pub async fn complete(
         .iter()
         .map(|p| (p.part_number, p.etag.clone()))
         .collect();
+    let versioning = ctx.bucket_config(bucket).await?.versioning;
     let info = set
-        .complete_multipart(bucket, key, upload_id, &requested)
+        .complete_multipart(bucket, key, upload_id, &requested, versioning)
         .await?;
     let host = head.header("host").unwrap_or("localhost");
     let xml = CompleteMultipartUploadResult {
@@ -107,9 +108,11 @@ pub async fn complete(
         checksums: Vec::new(),
     }
     .to_xml();
-    Ok(Reply::Full(
-        Response::xml(xml).header("etag", quoted(&info.etag)),
-    ))
+    let mut resp = Response::xml(xml).header("etag", quoted(&info.etag));
+    if let Some(id) = super::version_header(&info.version_id, versioning) {
+        resp = resp.header("x-amz-version-id", id);
+    }
+    Ok(Reply::Full(resp))
 }
 
 /// AbortMultipartUpload.

@@ -8,7 +8,7 @@ use minnow_net::s3::payload::{Payload, PayloadSummary};
 use minnow_net::s3::sigv4::AuthOk;
 
 use super::headers::{put_options, quoted};
-use super::{local_set, Reply, Response, ServerCtx};
+use super::{local_set, version_header, Reply, Response, ServerCtx};
 use crate::erasure::{ErasureSet, StagedObject};
 use crate::object::{ObjectError, PutOptions};
 
@@ -131,7 +131,11 @@ pub async fn put_object(
     key: &str,
 ) -> Result<Reply, S3Error> {
     let set = local_set(ctx, key)?;
-    let options: PutOptions = put_options(head)?;
+    let versioning = ctx.bucket_config(bucket).await?.versioning;
+    let options = PutOptions {
+        versioning,
+        ..put_options(head)?
+    };
     let framing = upload_framing(head)?;
     let mut payload = upload_payload(conn, head, framing, auth)?;
     let hint = payload.content_length();
@@ -145,12 +149,34 @@ pub async fn put_object(
     let info = set
         .commit_object(bucket, key, staged, etag, checksums.clone())
         .await?;
-    let resp = Response::new(200).header("etag", quoted(&info.etag));
+    let mut resp = Response::new(200).header("etag", quoted(&info.etag));
+    if let Some(id) = version_header(&info.version_id, versioning) {
+        resp = resp.header("x-amz-version-id", id);
+    }
     Ok(Reply::Full(checksum_headers(resp, &checksums)))
 }
 
-/// DeleteObject: 204 whether or not the object existed.
-pub async fn delete_object(ctx: &ServerCtx, bucket: &str, key: &str) -> Result<Reply, S3Error> {
-    local_set(ctx, key)?.delete_object(bucket, key).await?;
-    Ok(Reply::Full(Response::new(204)))
+/// DeleteObject: 204 whether or not the object (or the version) existed; with the version id
+/// removed or the delete marker added, as S3 answers.
+pub async fn delete_object(
+    ctx: &ServerCtx,
+    bucket: &str,
+    key: &str,
+    version_id: Option<&str>,
+) -> Result<Reply, S3Error> {
+    let versioning = ctx.bucket_config(bucket).await?.versioning;
+    let outcome = local_set(ctx, key)?
+        .delete_object(bucket, key, version_id, versioning)
+        .await?;
+    let mut resp = Response::new(204);
+    if outcome.delete_marker {
+        resp = resp.header("x-amz-delete-marker", "true");
+    }
+    if let Some(id) = outcome
+        .version_id
+        .and_then(|id| version_header(&id, versioning))
+    {
+        resp = resp.header("x-amz-version-id", id);
+    }
+    Ok(Reply::Full(resp))
 }

@@ -1,56 +1,133 @@
 //! Deleting objects, and the bucket (volume) operations of one set.
 //!
-//! Deleting removes `xl.meta` first (the object is gone as soon as a majority of drives agree),
-//! then its data directory; a crash in between leaves only an unreferenced data directory.
-//! Bucket operations need a majority of the set's drives.
+//! Deleting a version is one drive call each (`Drive::delete_version`): the drive removes the
+//! version from `xl.meta` and then frees its data directory; a crash in between leaves only an
+//! unreferenced data directory, which the sweep reclaims. A delete marker is a version without
+//! data (`Drive::write_version`). Deletes and bucket operations need a majority of the set's
+//! drives.
 
-use futures::future::join_all;
-use minnow_io::xl_meta;
+use minnow_io::xl_meta::{self, ObjectVersion};
 use minnow_io::{DriveError, VolInfo};
 
-use super::{meta_path, object_dir, tally, ErasureSet};
-use crate::object::ObjectError;
+use super::put::new_version_id;
+use super::{object_dir, tally, ErasureSet};
+use crate::object::{now_ns, ObjectError, Versioning};
+
+/// What a DELETE did, for the answer's `x-amz-version-id` and `x-amz-delete-marker`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeleteOutcome {
+    /// The version removed (asked for by id) or the delete marker added; None when an
+    /// unversioned object was deleted. `""` is the null version.
+    pub version_id: Option<String>,
+    /// A delete marker was added, or the version removed was one.
+    pub delete_marker: bool,
+}
 
 impl ErasureSet {
-    /// Delete an object. Deleting a missing object succeeds (S3 semantics); a missing bucket
-    /// does not.
-    pub async fn delete_object(&self, bucket: &str, key: &str) -> Result<(), ObjectError> {
+    /// Delete a version (`version_id` Some: that version, its data freed; a version that is not
+    /// there is a no-op success, as in S3), or, without an id, the object as the bucket's
+    /// `versioning` says: unversioned removes the null version; enabled adds a delete marker
+    /// with a new id; suspended makes the null version a delete marker. A missing bucket is
+    /// NoSuchBucket. Needs a majority of drives.
+    pub async fn delete_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+        versioning: Versioning,
+    ) -> Result<DeleteOutcome, ObjectError> {
         self.require_bucket(bucket).await?;
         let _guard = self.locks.write(&format!("{bucket}/{key}")).await?;
+        match (version_id, versioning) {
+            (Some(id), _) => self.delete_version(bucket, key, id).await,
+            (None, Versioning::Unversioned) => {
+                let outcome = self
+                    .delete_version(bucket, key, xl_meta::NULL_VERSION_ID)
+                    .await?;
+                Ok(DeleteOutcome {
+                    version_id: None,
+                    ..outcome
+                })
+            }
+            (None, Versioning::Enabled | Versioning::Suspended) => {
+                self.add_delete_marker(bucket, key, new_version_id(versioning))
+                    .await
+            }
+        }
+    }
+
+    /// Remove one version from every drive (under the object's write lock).
+    async fn delete_version(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: &str,
+    ) -> Result<DeleteOutcome, ObjectError> {
         let dir = object_dir(key);
-        let meta_file = meta_path(key);
-        let results = join_all(self.drives.iter().map(|d| {
-            let d = d.clone();
-            let (bucket, dir, meta_file) = (bucket.to_string(), dir.clone(), meta_file.clone());
-            async move {
-                let d = d.ok_or(DriveError::Offline)?;
-                let data_dir = match d.read_all(&bucket, &meta_file).await {
-                    Ok(bytes) => xl_meta::decode(&bytes)
-                        .ok()
-                        .and_then(|m| m.versions.into_iter().next())
-                        .and_then(|v| v.data_dir),
-                    Err(DriveError::FileNotFound) => return Ok(()),
-                    Err(e) => return Err(e),
-                };
-                match d.delete(&bucket, &meta_file, false).await {
-                    Ok(()) | Err(DriveError::FileNotFound) => {}
-                    Err(e) => return Err(e),
-                }
-                if let Some(dd) = data_dir {
-                    match d.delete(&bucket, &format!("{dir}/{dd}"), true).await {
-                        Ok(()) | Err(DriveError::FileNotFound) => {}
-                        Err(e) => tracing::warn!(error = %e, "data directory left behind"),
+        let results = self
+            .on_all(|_, d| {
+                let (bucket, dir, version_id) =
+                    (bucket.to_string(), dir.clone(), version_id.to_string());
+                async move {
+                    match d.delete_version(&bucket, &dir, &version_id).await {
+                        Ok(removed) => Ok(removed.delete_marker),
+                        Err(DriveError::FileNotFound | DriveError::VersionNotFound) => Ok(false),
+                        Err(e) => Err(e),
                     }
                 }
-                Ok(())
-            }
-        }))
-        .await;
+            })
+            .await;
         let (ok, errors) = tally(&results);
         if ok < self.majority() {
             return Err(ObjectError::write_quorum(ok, self.majority(), &errors));
         }
-        Ok(())
+        Ok(DeleteOutcome {
+            version_id: Some(version_id.to_string()),
+            delete_marker: results.iter().any(|r| matches!(r, Ok(true))),
+        })
+    }
+
+    /// Add a delete marker with `version_id` on every drive (under the object's write lock),
+    /// replacing a version with that id (the null version of a suspended bucket), whose data
+    /// is freed once the marker reached quorum. Rolled back when it did not.
+    async fn add_delete_marker(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: String,
+    ) -> Result<DeleteOutcome, ObjectError> {
+        let dir = object_dir(key);
+        let marker = ObjectVersion {
+            version_id: version_id.clone(),
+            mod_time_ns: now_ns(),
+            delete_marker: true,
+            erasure: self.marker_erasure(),
+            ..ObjectVersion::default()
+        };
+        let versions: Vec<Option<ObjectVersion>> = self
+            .drives
+            .iter()
+            .map(|d| d.as_ref().map(|_| marker.clone()))
+            .collect();
+        let results = self
+            .on_all(|_, d| {
+                let (bucket, dir, marker) = (bucket.to_string(), dir.clone(), marker.clone());
+                async move { d.write_version(&bucket, &dir, marker).await }
+            })
+            .await;
+        let ok = results.iter().filter(|r| r.is_ok()).count();
+        let quorum = self.majority();
+        if ok < quorum {
+            let displaced: Vec<Option<Option<ObjectVersion>>> =
+                results.iter().map(|r| r.as_ref().ok().cloned()).collect();
+            self.undo_versions(bucket, key, &displaced, &versions).await;
+            return Err(self.write_failure(bucket, key, &results, ok, quorum));
+        }
+        self.free_displaced(bucket, &dir, &results, &versions).await;
+        Ok(DeleteOutcome {
+            version_id: Some(version_id),
+            delete_marker: true,
+        })
     }
 
     /// Create the bucket's volume on every drive. `Ok(false)` when it existed on a majority.
@@ -81,7 +158,13 @@ impl ErasureSet {
 
     /// Is the bucket empty on this set (no object key on a majority of drives)?
     pub async fn bucket_is_empty(&self, bucket: &str) -> Result<bool, ObjectError> {
-        let (walked, _) = self.walk_page(bucket, "", "", 1).await?;
+        let request = minnow_io::WalkRequest {
+            limit: 1,
+            ..minnow_io::WalkRequest::default()
+        };
+        // Any key counts, even one whose latest version is a delete marker: S3 refuses to
+        // delete a bucket that holds versions or markers.
+        let (walked, _) = self.walk_page(bucket, &request).await?;
         Ok(walked.is_empty())
     }
 

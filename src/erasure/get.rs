@@ -19,10 +19,7 @@ use minnow_codec::{join_data, Decoder, ErasureLayout, FrameKey, BITROT_HASH_LEN}
 use minnow_io::xl_meta::{ObjectVersion, PartInfo};
 use minnow_io::{DriveError, FileReader};
 
-use super::{
-    agree_on_version, clone_drive_error, frame_binding, frame_keys, meta_path, object_dir,
-    ErasureSet,
-};
+use super::{agree_on_version, frame_binding, frame_keys, object_dir, ErasureSet};
 use crate::lock::LockGuard;
 use crate::object::{ObjectError, ObjectInfo};
 
@@ -51,14 +48,16 @@ pub struct ObjectReader<'a> {
 type ShardFile = Result<Box<dyn FileReader>, DriveError>;
 
 impl ErasureSet {
-    /// Open an object for reading; see the module header.
+    /// Open a version of an object for reading (`None`: the latest; `Some("")`: the null
+    /// version); see the module header.
     pub async fn open_object(
         &self,
         bucket: &str,
         key: &str,
+        version_id: Option<&str>,
     ) -> Result<ObjectReader<'_>, ObjectError> {
         let guard = self.locks.read(&format!("{bucket}/{key}")).await?;
-        let (info, versions, layout) = self.agreed(bucket, key).await?;
+        let (info, versions, layout) = self.agreed(bucket, key, version_id, true).await?;
         let binding = versions
             .iter()
             .flatten()
@@ -78,31 +77,62 @@ impl ErasureSet {
         })
     }
 
-    /// Metadata only.
-    pub async fn head_object(&self, bucket: &str, key: &str) -> Result<ObjectInfo, ObjectError> {
-        let _guard = self.locks.read(&format!("{bucket}/{key}")).await?;
-        Ok(self.agreed(bucket, key).await?.0)
-    }
-
-    async fn agreed(
+    /// Metadata of a version (`None`: the latest).
+    pub async fn head_object(
         &self,
         bucket: &str,
         key: &str,
-    ) -> Result<(ObjectInfo, Vec<Option<ObjectVersion>>, ErasureLayout), ObjectError> {
-        let answers = self.read_meta_all(bucket, &meta_path(key)).await;
+        version_id: Option<&str>,
+    ) -> Result<ObjectInfo, ObjectError> {
+        let _guard = self.locks.read(&format!("{bucket}/{key}")).await?;
+        Ok(self.agreed(bucket, key, version_id, false).await?.0)
+    }
+
+    /// The version a read quorum agrees on, with each drive's copy. Call under the object's
+    /// lock. A delete marker is [`ObjectError::DeleteMarker`].
+    pub(super) async fn agreed_version(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+        with_data: bool,
+    ) -> Result<Vec<Option<ObjectVersion>>, ObjectError> {
+        let answers = self
+            .read_version_all(bucket, key, version_id, with_data)
+            .await;
         let default_data = self.drives.len() - self.storage.standard_parity;
-        let versions = agree_on_version(answers, default_data, bucket, key)?;
+        let versions = agree_on_version(answers, default_data, bucket, key, version_id)?;
         let reference = versions
             .iter()
             .flatten()
             .next()
             .ok_or_else(|| ObjectError::Internal("agreed version missing".into()))?;
         if reference.delete_marker {
-            return Err(ObjectError::NoSuchKey {
+            return Err(ObjectError::DeleteMarker {
                 bucket: bucket.to_string(),
                 key: key.to_string(),
+                version_id: reference.version_id.clone(),
+                by_id: version_id.is_some(),
             });
         }
+        Ok(versions)
+    }
+
+    async fn agreed(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+        with_data: bool,
+    ) -> Result<(ObjectInfo, Vec<Option<ObjectVersion>>, ErasureLayout), ObjectError> {
+        let versions = self
+            .agreed_version(bucket, key, version_id, with_data)
+            .await?;
+        let reference = versions
+            .iter()
+            .flatten()
+            .next()
+            .ok_or_else(|| ObjectError::Internal("agreed version missing".into()))?;
         let e = &reference.erasure;
         let layout = ErasureLayout::new(e.data.into(), e.parity.into(), e.block_size as usize)
             .map_err(|err| ObjectError::Internal(format!("xl.meta layout: {err}")))?;
@@ -329,13 +359,13 @@ impl ObjectReader<'_> {
             });
             let drive = self.set.drives[slot].clone();
             let bucket = self.bucket.as_str();
-            let meta = meta_path(&self.info.key);
+            let meta = super::meta_path(&self.info.key);
             async move {
                 let path = match path {
                     None => return Err(DriveError::FileNotFound),
                     Some(None) => {
                         return Err(DriveError::Corrupt {
-                            path: meta.into(),
+                            path: meta,
                             reason: "no data directory and no inline data".into(),
                         })
                     }
@@ -369,13 +399,13 @@ impl ObjectReader<'_> {
                 .get(start as usize..end as usize)
                 .map(<[u8]>::to_vec)
                 .ok_or_else(|| DriveError::Corrupt {
-                    path: meta_path(&self.info.key).into(),
+                    path: super::meta_path(&self.info.key),
                     reason: format!("inline shard has {} bytes, need {end}", inline.len()),
                 });
         }
         match files.get(slot) {
             Some(Ok(file)) => file.read_at(start, len).await,
-            Some(Err(e)) => Err(clone_drive_error(e)),
+            Some(Err(e)) => Err(e.clone()),
             None => Err(DriveError::FileNotFound),
         }
     }
@@ -388,7 +418,7 @@ impl ObjectReader<'_> {
             .and_then(|v| v.data_dir.as_deref());
         match data_dir {
             Some(data_dir) => format!("{}/{data_dir}/part.{part}", object_dir(&self.info.key)),
-            None => meta_path(&self.info.key),
+            None => super::meta_path(&self.info.key),
         }
     }
 }

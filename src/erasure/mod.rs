@@ -4,11 +4,13 @@
 //! drives only through the [`Drive`] trait, so a local drive, a remote drive and a fault-injecting
 //! drive are all the same to it. Operations (one file each):
 //!
-//! * `put.rs`: stage a body into shard files under `.minnow.sys/tmp`, then commit by rename with
-//!   `xl.meta` replaced atomically on every drive; small objects inline in `xl.meta`.
-//! * `get.rs`: read `xl.meta` from all drives, agree on a version by read quorum, read data
+//! * `put.rs`: stage a body into shard files under `.minnow.sys/tmp`, then commit: every drive
+//!   renames the staged data directory into place and adds the version to its `xl.meta`
+//!   (`Drive::rename_data`); small objects inline in `xl.meta`.
+//! * `get.rs`: read one version from all drives, agree on it by read quorum, read data
 //!   shards in their order, verify every block's bitrot hash, rebuild from parity on the fly.
-//! * `delete.rs`: delete objects; bucket (volume) operations.
+//! * `delete.rs`: delete versions, add delete markers; bucket (volume) operations.
+//! * `tags.rs`: a version's tags, updated in place on every drive that holds it.
 //! * `list.rs`: walk the drives and merge their sorted key lists.
 //! * `multipart.rs`: uploads staged under `.minnow.sys/multipart`, completed by one rename.
 //! * `health.rs`: drives online now against read and write quorum (the health endpoints).
@@ -25,12 +27,13 @@ mod list;
 mod multipart;
 mod put;
 mod sweep;
+mod tags;
 
 use std::rc::Rc;
 
 use futures::future::join_all;
 use minnow_codec::FrameKey;
-use minnow_io::xl_meta::{self, ObjectVersion};
+use minnow_io::xl_meta::{self, ErasureInfo, ObjectVersion};
 use minnow_io::{Drive, DriveError};
 
 use crate::config::StorageClasses;
@@ -39,13 +42,17 @@ use crate::object::{ObjectError, StorageClass};
 
 pub use get::ObjectReader;
 pub use health::SetHealth;
-pub use list::{merge_sorted, ListedObject};
+pub use delete::DeleteOutcome;
+pub use list::{merge_sorted, ListedEntry};
 pub use multipart::{PartListing, UploadListing};
 pub use put::StagedObject;
 pub use sweep::SweepReport;
 
 /// Objects whose framed shard per drive is at most this many bytes live inside `xl.meta`.
 pub const INLINE_SHARD_MAX: u64 = 128 * 1024;
+/// The same in a bucket with versioning (enabled or suspended), whose `xl.meta` holds many
+/// versions: every version's inline bytes are rewritten with each change of the object.
+pub const INLINE_SHARD_MAX_VERSIONED: u64 = 16 * 1024;
 
 /// Index of a set within the pool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -169,21 +176,56 @@ impl ErasureSet {
         .await
     }
 
-    /// Read and decode `xl.meta` of `path` in `vol` from every drive.
-    async fn read_meta_all(&self, vol: &str, meta_path: &str) -> Vec<MetaAnswer> {
+    /// One version of the object `key` in `vol` from every drive: the latest (`None`) or the
+    /// one with that id (`""` = null), inline data only `with_data`.
+    async fn read_version_all(
+        &self,
+        vol: &str,
+        key: &str,
+        version_id: Option<&str>,
+        with_data: bool,
+    ) -> Vec<MetaAnswer> {
+        let dir = object_dir(key);
         self.on_all(|_, d| {
-            let meta_path = meta_path.to_string();
-            let vol = vol.to_string();
+            let (vol, dir) = (vol.to_string(), dir.clone());
+            let version_id = version_id.map(str::to_string);
             async move {
-                let bytes = d.read_all(&vol, &meta_path).await?;
-                let meta = xl_meta::decode(&bytes)?;
-                meta.versions
+                d.read_version(&vol, &dir, version_id.as_deref(), with_data)
+                    .await
+            }
+        })
+        .await
+    }
+
+    /// A multipart record (`upload.meta`, `part.N.meta`: single-version `xl.meta` files in
+    /// SYS_VOL) from every drive.
+    async fn read_record_all(&self, path: &str) -> Vec<MetaAnswer> {
+        self.on_all(|_, d| {
+            let path = path.to_string();
+            async move {
+                let bytes = d.read_all(minnow_io::SYS_VOL, &path).await?;
+                xl_meta::decode(&bytes)?
+                    .versions
                     .into_iter()
                     .next()
                     .ok_or(DriveError::FileNotFound)
             }
         })
         .await
+    }
+
+    /// The erasure info a delete marker records: the layout a new object would get now, so
+    /// that its quorum is counted like an object's.
+    fn marker_erasure(&self) -> ErasureInfo {
+        let n = self.drives.len();
+        let parity = self.storage.standard_parity.min(n / 2);
+        ErasureInfo {
+            data: (n - parity) as u8,
+            parity: parity as u8,
+            block_size: minnow_codec::BLOCK_SIZE as u32,
+            index: 0,
+            distribution: Vec::new(),
+        }
     }
 }
 
@@ -203,21 +245,31 @@ fn frame_keys(binding: Option<&str>, part: u32, shards: usize) -> Vec<FrameKey> 
         .collect()
 }
 
-/// Same version on two drives: same write (time, ETag, size, data directory).
-fn same_version(a: &ObjectVersion, b: &ObjectVersion) -> bool {
-    a.mod_time_ns == b.mod_time_ns
+/// Same version on two drives: same write (id, time, ETag, size, data directory, kind).
+pub(crate) fn same_version(a: &ObjectVersion, b: &ObjectVersion) -> bool {
+    a.version_id == b.version_id
+        && a.mod_time_ns == b.mod_time_ns
         && a.etag == b.etag
         && a.size == b.size
         && a.data_dir == b.data_dir
+        && a.delete_marker == b.delete_marker
+}
+
+/// The quorum of drives that must hold a version for it to exist: its data shards (a delete
+/// marker records the set's layout, see [`ErasureSet::marker_erasure`]).
+pub(crate) fn version_quorum(v: &ObjectVersion) -> usize {
+    usize::from(v.erasure.data).max(1)
 }
 
 /// The version a read quorum of drives agrees on, and for each slot that drive's copy of it.
-/// `default_data` is the read quorum assumed when no drive has the object at all.
+/// `default_data` is the read quorum assumed when no drive has the object at all; `version_id`
+/// is the id asked for (`None`: the latest), which decides between NoSuchKey and NoSuchVersion.
 fn agree_on_version(
     answers: Vec<MetaAnswer>,
     default_data: usize,
     bucket: &str,
     key: &str,
+    version_id: Option<&str>,
 ) -> Result<Vec<Option<ObjectVersion>>, ObjectError> {
     let n = answers.len();
     let mut not_found = 0;
@@ -227,7 +279,7 @@ fn agree_on_version(
     for a in answers {
         match a {
             Ok(v) => versions.push(Some(v)),
-            Err(DriveError::FileNotFound) => {
+            Err(DriveError::FileNotFound | DriveError::VersionNotFound) => {
                 not_found += 1;
                 versions.push(None);
             }
@@ -268,6 +320,12 @@ fn agree_on_version(
     let missing = || {
         if vol_missing > not_found {
             ObjectError::NoSuchBucket(bucket.to_string())
+        } else if let Some(version_id) = version_id {
+            ObjectError::NoSuchVersion {
+                bucket: bucket.to_string(),
+                key: key.to_string(),
+                version_id: version_id.to_string(),
+            }
         } else {
             ObjectError::NoSuchKey {
                 bucket: bucket.to_string(),
@@ -280,7 +338,7 @@ fn agree_on_version(
             let reference = versions[slot]
                 .clone()
                 .ok_or_else(|| ObjectError::Internal("quorum reference vanished".into()))?;
-            let data = usize::from(reference.erasure.data).max(1);
+            let data = version_quorum(&reference);
             if count >= data {
                 return Ok(versions
                     .into_iter()
@@ -303,30 +361,11 @@ fn agree_on_version(
     }
 }
 
-/// The directory holding an object's `xl.meta` and data directories, relative to its bucket.
-/// A key ending in '/' (a "folder" object) gets its own child directory, so that `dir/` and
-/// `dir` do not share an `xl.meta`.
-pub fn object_dir(key: &str) -> String {
-    match key.strip_suffix('/') {
-        Some(stem) => format!("{stem}/{DIR_OBJECT_MARKER}"),
-        None => key.to_string(),
-    }
-}
+pub use minnow_io::{key_from_dir, object_dir};
 
-/// The key stored in an object directory, inverse of [`object_dir`].
-pub fn key_from_dir(dir: &str) -> String {
-    match dir.strip_suffix(DIR_OBJECT_MARKER) {
-        Some(stem) if stem.ends_with('/') => stem.to_string(),
-        _ => dir.to_string(),
-    }
-}
-
-/// Name of the child directory that holds a "folder" object (key ending in '/'). No key may
-/// have it (or `xl.meta`) as a segment: `minnow_net::s3::router::RESERVED_KEY_SEGMENTS`.
-const DIR_OBJECT_MARKER: &str = "__XLDIR__";
-
+/// The `xl.meta` of `key`, relative to its bucket (for logs and error paths).
 fn meta_path(key: &str) -> String {
-    format!("{}/xl.meta", object_dir(key))
+    format!("{}/{}", object_dir(key), xl_meta::FILE_NAME)
 }
 
 /// Count the successes; collect the errors.
@@ -336,26 +375,10 @@ fn tally<T>(results: &[Result<T, DriveError>]) -> (usize, Vec<DriveError>) {
     for r in results {
         match r {
             Ok(_) => ok += 1,
-            Err(e) => errors.push(clone_drive_error(e)),
+            Err(e) => errors.push(e.clone()),
         }
     }
     (ok, errors)
-}
-
-/// DriveError holds an io::Error, which is not Clone: keep its text.
-fn clone_drive_error(e: &DriveError) -> DriveError {
-    match e {
-        DriveError::VolumeNotFound => DriveError::VolumeNotFound,
-        DriveError::VolumeExists => DriveError::VolumeExists,
-        DriveError::VolumeNotEmpty => DriveError::VolumeNotEmpty,
-        DriveError::FileNotFound => DriveError::FileNotFound,
-        DriveError::Offline => DriveError::Offline,
-        DriveError::DiskFull => DriveError::DiskFull,
-        other => DriveError::Corrupt {
-            path: Default::default(),
-            reason: other.to_string(),
-        },
-    }
 }
 
 #[cfg(test)]

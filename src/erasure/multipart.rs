@@ -27,11 +27,11 @@ use minnow_io::xl_meta::{self, ObjectVersion, PartInfo, XlMeta};
 use minnow_io::{DriveError, SYS_VOL};
 use minnow_net::http::BodyRead;
 
-use super::put::{erasure_info, per_slot_versions, StagePlan};
+use super::put::{erasure_info, new_version_id, per_slot_versions, StagePlan};
 use super::{
-    agree_on_version, frame_binding, frame_keys, meta_path, tally, ErasureSet, StagedObject,
+    agree_on_version, frame_binding, frame_keys, tally, ErasureSet, StagedObject,
 };
-use crate::object::{now_ns, ObjectError, ObjectInfo, PutOptions, META_STORAGE_CLASS};
+use crate::object::{now_ns, ObjectError, ObjectInfo, PutOptions, Versioning, META_STORAGE_CLASS};
 
 /// Smallest part, except the last (S3's rule).
 pub const PART_SIZE_MIN: u64 = 5 << 20;
@@ -138,6 +138,7 @@ impl ErasureSet {
             meta,
             checksums: Vec::new(),
             delete_marker: false,
+            tags: options.tags.clone(),
         };
         let written: Vec<bool> = self.drives.iter().map(Option::is_some).collect();
         let versions = per_slot_versions(&template, &distribution, &written, |_| None);
@@ -179,9 +180,9 @@ impl ErasureSet {
             return Err(ObjectError::NoSuchUpload(upload_id.to_string()));
         }
         let path = format!("{}/upload.meta", upload_dir(bucket, key, upload_id));
-        let answers = self.read_meta_all(SYS_VOL, &path).await;
+        let answers = self.read_record_all(&path).await;
         let default_data = self.drives.len() - self.storage.standard_parity;
-        match agree_on_version(answers, default_data, bucket, key) {
+        match agree_on_version(answers, default_data, bucket, key, None) {
             Ok(v) => Ok(v),
             Err(ObjectError::NoSuchKey { .. }) | Err(ObjectError::NoSuchBucket(_)) => {
                 Err(ObjectError::NoSuchUpload(upload_id.to_string()))
@@ -311,6 +312,7 @@ impl ErasureSet {
             meta: Vec::new(),
             checksums: Vec::new(),
             delete_marker: false,
+            tags: Vec::new(),
         };
         let bytes = xl_meta::encode(&XlMeta {
             versions: vec![record],
@@ -388,10 +390,8 @@ impl ErasureSet {
         }
         let mut parts = Vec::new();
         for n in numbers {
-            let answers = self
-                .read_meta_all(SYS_VOL, &format!("{dir}/part.{n}.meta"))
-                .await;
-            if let Ok(agreed) = agree_on_version(answers, layout.data, bucket, key) {
+            let answers = self.read_record_all(&format!("{dir}/part.{n}.meta")).await;
+            if let Ok(agreed) = agree_on_version(answers, layout.data, bucket, key, None) {
                 if let Some(v) = agreed.iter().flatten().next() {
                     let p = v.parts.first().cloned().unwrap_or(PartInfo {
                         number: n,
@@ -446,13 +446,15 @@ impl ErasureSet {
         Ok((after, truncated, class))
     }
 
-    /// CompleteMultipartUpload with the (number, ETag) list the client sent.
+    /// CompleteMultipartUpload with the (number, ETag) list the client sent. The object gets
+    /// a version id as the bucket's `versioning` says now (S3 decides at completion).
     pub async fn complete_multipart(
         &self,
         bucket: &str,
         key: &str,
         upload_id: &str,
         requested: &[(u32, String)],
+        versioning: Versioning,
     ) -> Result<ObjectInfo, ObjectError> {
         if requested.is_empty() {
             return Err(ObjectError::InvalidArgument(
@@ -524,7 +526,7 @@ impl ErasureSet {
             .cloned()
             .collect();
         let template = ObjectVersion {
-            version_id: String::new(),
+            version_id: new_version_id(versioning),
             mod_time_ns: now_ns(),
             size: parts.iter().map(|p| p.size).sum(),
             etag,
@@ -535,6 +537,7 @@ impl ErasureSet {
             meta,
             checksums: Vec::new(),
             delete_marker: false,
+            tags: reference.tags.clone(),
         };
         let written: Vec<bool> = versions.iter().map(Option::is_some).collect();
         let slot_versions = per_slot_versions(&template, &distribution, &written, |_| None);
@@ -553,9 +556,9 @@ impl ErasureSet {
         key: &str,
         data_dir: &str,
     ) -> Option<ObjectVersion> {
-        let answers = self.read_meta_all(bucket, &meta_path(key)).await;
+        let answers = self.read_version_all(bucket, key, None, false).await;
         let default_data = self.drives.len() - self.storage.standard_parity;
-        let agreed = agree_on_version(answers, default_data, bucket, key).ok()?;
+        let agreed = agree_on_version(answers, default_data, bucket, key, None).ok()?;
         agreed
             .into_iter()
             .flatten()
@@ -667,12 +670,10 @@ impl ErasureSet {
                 );
             }
             for id in uploads {
-                let answers = self
-                    .read_meta_all(SYS_VOL, &format!("multipart/{h}/{id}/upload.meta"))
-                    .await;
+                let answers = self.read_record_all(&format!("multipart/{h}/{id}/upload.meta")).await;
                 // The same agreement AbortMultipartUpload asks for: listed iff abortable.
                 let default_data = self.drives.len() - self.storage.standard_parity;
-                let Some(v) = agree_on_version(answers, default_data, bucket, "")
+                let Some(v) = agree_on_version(answers, default_data, bucket, "", None)
                     .ok()
                     .and_then(|agreed| agreed.into_iter().flatten().next())
                 else {

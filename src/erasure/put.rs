@@ -7,9 +7,11 @@
 //!
 //! The caller then checks the body's digests (Content-MD5, SHA-256, checksums) and only then
 //! commits: under the object's write lock, each drive renames the staging directory into place
-//! as the version's data directory and atomically replaces `xl.meta`. If fewer than
-//! write-quorum drives commit, the drives that did get their previous `xl.meta` back, so a
-//! failed write never shows. Old data directories are removed after a successful commit.
+//! as the version's data directory and adds the version to its `xl.meta`, in one call
+//! (`Drive::rename_data`), which returns the version it replaced (a null version overwritten).
+//! If fewer than write-quorum drives commit, the drives that did get the replaced version back
+//! (or lose the new one), so a failed write never shows. A replaced version's data directory
+//! is freed only after the commit reached quorum.
 
 use std::sync::Arc;
 
@@ -17,16 +19,17 @@ use futures::future::join_all;
 use glommio::sync::StaticPermit;
 use minnow_codec::{hash_order, Encoder, ErasureLayout, FrameKey, BITROT_HASH_LEN, BLOCK_SIZE};
 use minnow_io::format::new_uuid;
-use minnow_io::xl_meta::{self, ErasureInfo, ObjectVersion, PartInfo, XlMeta};
+use minnow_io::xl_meta::{self, ErasureInfo, ObjectVersion, PartInfo};
 use minnow_io::{DriveError, FileWriter, SYS_VOL};
 use minnow_net::http::BodyRead;
 
 use super::digest::Md5Pipeline;
 use super::{
-    frame_keys, meta_path, object_dir, tally, ErasureSet, INLINE_SHARD_MAX, STREAMING_BUDGET_MIB,
+    frame_keys, object_dir, tally, ErasureSet, INLINE_SHARD_MAX, INLINE_SHARD_MAX_VERSIONED,
+    STREAMING_BUDGET_MIB,
 };
 use crate::lock::acquire_within;
-use crate::object::{now_ns, ObjectError, ObjectInfo, PutOptions, META_STORAGE_CLASS};
+use crate::object::{now_ns, ObjectError, ObjectInfo, PutOptions, Versioning, META_STORAGE_CLASS};
 
 /// What an upload streaming into `drives` shard files of `file_hint` bytes reserves from its
 /// set's [`STREAMING_BUDGET_MIB`]: its writers' buffers, at least a quarter of the budget.
@@ -58,6 +61,8 @@ pub const PUT_SIZE_MAX: u64 = 5 << 30;
 pub struct StagedObject {
     pub(super) tmp_dir: String,
     pub(super) data_dir: Option<String>,
+    /// The id the version gets: fresh in a bucket with versioning enabled, else null ("").
+    pub(super) version_id: String,
     /// What the frames are bound to (recorded in the version's meta on commit); None for a
     /// multipart part, whose upload records it.
     pub(super) binding: Option<String>,
@@ -157,7 +162,12 @@ impl ErasureSet {
         self.require_bucket(bucket).await?;
         let layout = self.plan_layout(options.storage_class)?;
         let distribution = hash_order(&format!("{bucket}/{key}"), self.drives.len());
-        let inline = size_hint.is_some_and(|s| layout.shard_file_size(s) <= INLINE_SHARD_MAX);
+        let inline_max = match options.versioning {
+            Versioning::Unversioned => INLINE_SHARD_MAX,
+            Versioning::Enabled | Versioning::Suspended => INLINE_SHARD_MAX_VERSIONED,
+        };
+        let inline = size_hint.is_some_and(|s| layout.shard_file_size(s) <= inline_max);
+        let version_id = new_version_id(options.versioning);
         let tmp_dir = format!("tmp/{}", new_uuid());
         let data_dir = (!inline).then(new_uuid);
         // An inline object has no data directory to bind its frames to: it gets an id of its own.
@@ -182,6 +192,7 @@ impl ErasureSet {
         Ok(StagedObject {
             tmp_dir,
             data_dir,
+            version_id,
             binding: Some(binding),
             layout,
             distribution,
@@ -441,7 +452,7 @@ impl ErasureSet {
             checksums: checksums.clone(),
         };
         let template = ObjectVersion {
-            version_id: String::new(),
+            version_id: staged.version_id.clone(),
             mod_time_ns: now_ns(),
             size: staged.size,
             etag,
@@ -452,6 +463,7 @@ impl ErasureSet {
             meta,
             checksums,
             delete_marker: false,
+            tags: staged.options.tags.clone(),
         };
         let versions =
             per_slot_versions(&template, &staged.distribution, &staged.written, |slot| {
@@ -501,17 +513,6 @@ impl ErasureSet {
     ) -> Result<Vec<bool>, ObjectError> {
         let _guard = self.locks.write(&format!("{bucket}/{key}")).await?;
         let dir = object_dir(key);
-        let meta_file = meta_path(key);
-        let old: Vec<Option<Vec<u8>>> = self
-            .on_all(|_, d| {
-                let (bucket, meta_file) = (bucket.to_string(), meta_file.clone());
-                async move { d.read_all(&bucket, &meta_file).await }
-            })
-            .await
-            .into_iter()
-            .map(Result::ok)
-            .collect();
-
         let results = join_all(self.drives.iter().enumerate().map(|(slot, d)| {
             let d = d.clone();
             let version = versions[slot].clone();
@@ -520,99 +521,127 @@ impl ErasureSet {
                 let (Some(d), Some(version)) = (d, version) else {
                     return Err(DriveError::Offline);
                 };
-                let data_dir = version.data_dir.clone();
-                let bytes = xl_meta::encode(&XlMeta {
-                    versions: vec![version],
-                });
-                d.rename_data(SYS_VOL, src, data_dir.as_deref(), &bucket, &dir, &bytes)
-                    .await
+                d.rename_data(SYS_VOL, src, &bucket, &dir, version).await
             }
         }))
         .await;
-        let (ok, errors) = tally(&results);
-        let vol_missing = results
-            .iter()
-            .filter(|r| matches!(r, Err(DriveError::VolumeNotFound)))
-            .count();
-        if ok < quorum && self.drives.len() - vol_missing < quorum {
-            // The bucket was deleted while the body streamed; drives never recreate it.
-            tracing::info!(bucket, key, "bucket deleted before the commit");
-            self.roll_back(bucket, key, &results, &old, versions).await;
-            return Err(ObjectError::NoSuchBucket(bucket.to_string()));
-        }
+        let ok = results.iter().filter(|r| r.is_ok()).count();
         if ok < quorum {
-            tracing::error!(
-                bucket,
-                key,
-                ok,
-                quorum,
-                "commit missed write quorum, rolling back"
-            );
-            self.roll_back(bucket, key, &results, &old, versions).await;
-            return Err(ObjectError::write_quorum(ok, quorum, &errors));
+            let displaced: Vec<Option<Option<ObjectVersion>>> =
+                results.iter().map(|r| r.as_ref().ok().cloned()).collect();
+            self.undo_versions(bucket, key, &displaced, versions).await;
+            return Err(self.write_failure(bucket, key, &results, ok, quorum));
         }
-        // Drop data directories of the versions just replaced.
-        let new_dd = versions
-            .iter()
-            .flatten()
-            .next()
-            .and_then(|v| v.data_dir.clone());
-        join_all(self.drives.iter().enumerate().map(|(slot, d)| {
-            let old_dd = old[slot]
-                .as_deref()
-                .and_then(|b| xl_meta::decode(b).ok())
-                .and_then(|m| m.versions.into_iter().next())
-                .and_then(|v| v.data_dir);
-            let d = d.clone();
-            let committed = results[slot].is_ok();
-            let (bucket, dir, new_dd) = (bucket.to_string(), dir.clone(), new_dd.clone());
-            async move {
-                if let (Some(d), Some(old_dd), true) = (d, old_dd, committed) {
-                    if Some(&old_dd) != new_dd.as_ref() {
-                        let _ = d.delete(&bucket, &format!("{dir}/{old_dd}"), true).await;
-                    }
-                }
-            }
-        }))
-        .await;
+        // Free the data directories of the versions just replaced (a null version overwritten).
+        self.free_displaced(bucket, &dir, &results, versions).await;
         Ok(results.iter().map(Result::is_ok).collect())
     }
 
-    /// Put back the previous `xl.meta` on the drives that committed a write that then missed
-    /// quorum, and remove the data directory they received.
-    async fn roll_back(
+    /// Why a version write that reached only `ok` of `quorum` drives failed.
+    pub(super) fn write_failure<T>(
         &self,
         bucket: &str,
         key: &str,
-        results: &[Result<(), DriveError>],
-        old: &[Option<Vec<u8>>],
+        results: &[Result<T, DriveError>],
+        ok: usize,
+        quorum: usize,
+    ) -> ObjectError {
+        let count = |kind: &DriveError| results.iter().filter(|r| r.as_ref().err() == Some(kind)).count();
+        let errors: Vec<DriveError> = results.iter().filter_map(|r| r.as_ref().err().cloned()).collect();
+        if self.drives.len() - count(&DriveError::VolumeNotFound) < quorum {
+            // The bucket was deleted while the body streamed; drives never recreate it.
+            tracing::info!(bucket, key, "bucket deleted before the commit");
+            return ObjectError::NoSuchBucket(bucket.to_string());
+        }
+        if self.drives.len() - count(&DriveError::TooManyVersions) < quorum {
+            return ObjectError::TooManyVersions {
+                bucket: bucket.to_string(),
+                key: key.to_string(),
+            };
+        }
+        tracing::error!(bucket, key, ok, quorum, "commit missed write quorum, rolled back");
+        ObjectError::write_quorum(ok, quorum, &errors)
+    }
+
+    /// After a commit reached quorum: on each drive that committed and replaced a version with
+    /// a data directory of its own, free that directory.
+    pub(super) async fn free_displaced(
+        &self,
+        bucket: &str,
+        dir: &str,
+        results: &[Result<Option<ObjectVersion>, DriveError>],
         versions: &[Option<ObjectVersion>],
     ) {
-        let dir = object_dir(key);
-        let meta_file = meta_path(key);
         join_all(self.drives.iter().enumerate().map(|(slot, d)| {
-            let d = d.clone();
-            let committed = results[slot].is_ok();
-            let previous = old[slot].clone();
+            let old_dd = results[slot]
+                .as_ref()
+                .ok()
+                .and_then(|old| old.as_ref())
+                .and_then(|old| old.data_dir.clone());
             let new_dd = versions[slot].as_ref().and_then(|v| v.data_dir.clone());
-            let (bucket, dir, meta_file) = (bucket.to_string(), dir.clone(), meta_file.clone());
+            let d = d.clone();
             async move {
-                let (Some(d), true) = (d, committed) else {
+                let (Some(d), Some(old_dd)) = (d, old_dd) else {
                     return;
                 };
-                let restored = match previous {
-                    Some(bytes) => d.write_all(&bucket, &meta_file, &bytes).await,
-                    None => d.delete(&bucket, &meta_file, false).await,
-                };
-                if let Err(e) = restored {
-                    tracing::error!(bucket, %meta_file, error = %e, "rollback failed on a drive");
+                if Some(&old_dd) == new_dd.as_ref() {
+                    return;
                 }
-                if let Some(dd) = new_dd {
-                    let _ = d.delete(&bucket, &format!("{dir}/{dd}"), true).await;
+                if let Err(e) = d.free_data_dir(bucket, dir, &old_dd).await {
+                    tracing::warn!(bucket, dir, error = %e, "replaced data directory left behind");
                 }
             }
         }))
         .await;
+    }
+
+    /// Undo a version write that missed quorum, on the drives where it landed
+    /// (`displaced[slot]` is Some there, holding what it replaced): the replaced version goes
+    /// back (and the new version's data directory is freed), or the new version is deleted.
+    pub(super) async fn undo_versions(
+        &self,
+        bucket: &str,
+        key: &str,
+        displaced: &[Option<Option<ObjectVersion>>],
+        versions: &[Option<ObjectVersion>],
+    ) {
+        let dir = object_dir(key);
+        join_all(self.drives.iter().enumerate().map(|(slot, d)| {
+            let d = d.clone();
+            let landed = displaced[slot].clone();
+            let new = versions[slot].clone();
+            let dir = dir.clone();
+            async move {
+                let (Some(d), Some(previous), Some(new)) = (d, landed, new) else {
+                    return;
+                };
+                let undone = match previous {
+                    Some(old) => {
+                        let old_dd = old.data_dir.clone();
+                        let restored = d.write_version(bucket, &dir, old).await;
+                        match (&new.data_dir, restored) {
+                            (Some(new_dd), Ok(_)) if Some(new_dd) != old_dd.as_ref() => {
+                                d.free_data_dir(bucket, &dir, new_dd).await
+                            }
+                            (_, restored) => restored.map(|_| ()),
+                        }
+                    }
+                    None => d.delete_version(bucket, &dir, &new.version_id).await.map(|_| ()),
+                };
+                if let Err(e) = undone {
+                    tracing::error!(bucket, key, slot, error = %e, "rollback failed on a drive");
+                }
+            }
+        }))
+        .await;
+    }
+}
+
+/// The id of a new version: a fresh uuid when versioning is enabled, else the null version.
+pub(super) fn new_version_id(versioning: Versioning) -> String {
+    match versioning {
+        Versioning::Enabled => new_uuid(),
+        Versioning::Unversioned | Versioning::Suspended => xl_meta::NULL_VERSION_ID.to_string(),
     }
 }
 

@@ -96,8 +96,7 @@ impl ErasureSet {
         let Ok(_guard) = self.locks.write(&format!("{bucket}/{key}")).await else {
             return 0;
         };
-        let named: BTreeSet<String> = match d.read_all(bucket, &join(dir, xl_meta::FILE_NAME)).await
-        {
+        let named: BTreeSet<String> = match d.read_xl(bucket, dir).await {
             Ok(bytes) => match xl_meta::decode(&bytes) {
                 Ok(meta) => meta
                     .versions
@@ -173,11 +172,9 @@ impl ErasureSet {
             let Ok(_upload) = self.locks.write(&upload_lock(&dir)).await else {
                 continue; // busy: the next sweep looks again
             };
-            let answers = self
-                .read_meta_all(SYS_VOL, &format!("{dir}/upload.meta"))
-                .await;
+            let answers = self.read_record_all(&format!("{dir}/upload.meta")).await;
             let default_data = self.drives.len() - self.storage.standard_parity;
-            let why = match agree_on_version(answers, default_data, "", "") {
+            let why = match agree_on_version(answers, default_data, "", "", None) {
                 Ok(agreed) => {
                     let Some(v) = agreed.into_iter().flatten().next() else {
                         continue;
