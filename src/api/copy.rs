@@ -11,6 +11,7 @@
 use minnow_net::http::{BodyRead, HttpError, Progress, RequestHead};
 use minnow_net::s3::error::{S3Error, S3ErrorCode};
 use minnow_net::s3::router::{CopySource, CopySourceRange};
+use minnow_net::s3::tagging::{tagging_directive, TaggingDirective};
 use minnow_net::s3::xml::CopyResult;
 
 use super::headers::{check_conditions, put_options, quoted, Precondition, COPY_CONDITIONS};
@@ -142,20 +143,6 @@ async fn open_source(
     Ok((info, source_version))
 }
 
-/// Whether a copy keeps the source's tags (`x-amz-tagging-directive`: COPY, the default) or
-/// takes the request's `x-amz-tagging` (REPLACE).
-fn replace_tags(head: &RequestHead) -> Result<bool, S3Error> {
-    match head.header("x-amz-tagging-directive") {
-        None => Ok(false),
-        Some(v) if v.eq_ignore_ascii_case("COPY") => Ok(false),
-        Some(v) if v.eq_ignore_ascii_case("REPLACE") => Ok(true),
-        Some(v) => Err(S3Error::with_message(
-            S3ErrorCode::InvalidArgument,
-            format!("Unknown tagging directive: {v}"),
-        )),
-    }
-}
-
 /// CopyObject.
 pub async fn copy_object(
     ctx: &ServerCtx,
@@ -180,9 +167,9 @@ pub async fn copy_object(
         }
     };
     let requested = put_options(head)?;
-    let tags = match replace_tags(head)? {
-        true => requested.tags.clone(),
-        false => info.tags.clone(),
+    let tags = match tagging_directive(head)? {
+        TaggingDirective::Replace => requested.tags.clone(),
+        TaggingDirective::Copy => info.tags.clone(),
     };
     let same_object = source.bucket == bucket && source.key == key;
     if same_object && !replace && requested.storage_class.is_none() {

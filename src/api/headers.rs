@@ -59,10 +59,7 @@ pub fn put_options(head: &RequestHead) -> Result<PutOptions, S3Error> {
             )
         })?),
     };
-    let tags = match head.header("x-amz-tagging") {
-        Some(value) => minnow_net::s3::tagging::parse_tagging_header(value)?,
-        None => Vec::new(),
-    };
+    let tags = minnow_net::s3::tagging::request_tags(head)?;
     Ok(PutOptions {
         meta,
         storage_class,

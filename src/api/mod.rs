@@ -21,6 +21,7 @@ mod health;
 mod list;
 mod multipart;
 mod put;
+mod tagging;
 mod unsupported;
 
 use std::rc::Rc;
@@ -600,6 +601,27 @@ async fn dispatch(
             key,
             version_id,
         } => put::delete_object(ctx, &bucket, &key, version_arg(version_id.as_deref())).await,
+        GetObjectTagging {
+            bucket,
+            key,
+            version_id,
+        } => tagging::get(ctx, &bucket, &key, version_arg(version_id.as_deref())).await,
+        PutObjectTagging {
+            bucket,
+            key,
+            version_id,
+        } => {
+            let version_id = version_arg(version_id.as_deref());
+            tagging::put(ctx, conn, head, &auth, &bucket, &key, version_id, true).await
+        }
+        DeleteObjectTagging {
+            bucket,
+            key,
+            version_id,
+        } => {
+            let version_id = version_arg(version_id.as_deref());
+            tagging::put(ctx, conn, head, &auth, &bucket, &key, version_id, false).await
+        }
         CreateMultipartUpload { bucket, key } => multipart::create(ctx, head, &bucket, &key).await,
         UploadPart {
             bucket,
