@@ -76,9 +76,9 @@ s3_error_codes! {
     EntityTooSmall => ("EntityTooSmall", 400, "Your proposed upload is smaller than the minimum allowed object size."),
     /// A presigned URL past its expiry: AWS answers AccessDenied with this message.
     ExpiredPresignedRequest => ("AccessDenied", 403, "Request has expired."),
-    /// PutBucketVersioning with an MfaDelete change but no (or a bad) `x-amz-mfa` header; AWS's
-    /// code for a versioning configuration it cannot apply. minnow does not do MFA delete, so
-    /// its refusal of `MfaDelete=Enabled` is NotImplemented; this row is kept for the AWS shape.
+    /// AWS's code for a versioning configuration the bucket cannot take. The parser does not
+    /// use it (a bad `Status` is MalformedXML, as AWS answers; `MfaDelete=Enabled` is
+    /// NotImplemented): it is for a handler that refuses a valid document for this bucket.
     IllegalVersioningConfiguration => ("IllegalVersioningConfigurationException", 400,
         "The versioning configuration specified in the request is invalid."),
     /// The PUT was refused because its location constraint names another region.

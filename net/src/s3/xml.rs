@@ -1423,6 +1423,89 @@ mod tests {
         assert!(!xml.contains("<DeleteMarker><Key>m</Key><VersionId>v1</VersionId><IsLatest>true</IsLatest><LastModified>2024-01-02T03:04:05.678Z</LastModified><ETag>"), "{xml}");
     }
 
+    /// Versions and delete markers come out interleaved in the order given (key order, newest
+    /// first within a key), each with its own element name and fields, and a truncated page
+    /// names where the next one starts.
+    #[test]
+    fn list_versions_interleaved_golden() {
+        const V1: &str = "0b1c2d3e-4f50-4617-8899-aabbccddee01";
+        const V2: &str = "0b1c2d3e-4f50-4617-8899-aabbccddee02";
+        let version = |key: &str, id: &str, is_latest: bool| VersionEntry {
+            key: key.into(),
+            version_id: id.into(),
+            is_latest,
+            last_modified_ns: T,
+            etag: "e".into(),
+            size: 3,
+            storage_class: "STANDARD".into(),
+            delete_marker: false,
+        };
+        let marker = |key: &str, id: &str, is_latest: bool| VersionEntry {
+            delete_marker: true,
+            etag: String::new(),
+            size: 0,
+            storage_class: String::new(),
+            ..version(key, id, is_latest)
+        };
+        let result = ListVersionsResult {
+            bucket: "b".into(),
+            prefix: "d/".into(),
+            key_marker: "d/a".into(),
+            version_id_marker: "null".into(),
+            next_key_marker: Some("d/c d".into()),
+            next_version_id_marker: Some(V1.into()),
+            max_keys: 4,
+            delimiter: None,
+            is_truncated: true,
+            encoding_type_url: true,
+            owner: owner(),
+            entries: vec![
+                marker("d/b", V2, true),
+                version("d/b", V1, false),
+                version("d/b", "null", false),
+                marker("d/c d", V1, true),
+            ],
+            common_prefixes: vec![],
+        };
+        let owner_xml = "<Owner><ID>02d6176db174dc93cb1b899f7c6078f08654445fe8cf1b6ce98d8855f66bdbf4</ID><DisplayName>minnow</DisplayName></Owner>";
+        let stamp = "<LastModified>2024-01-02T03:04:05.678Z</LastModified>";
+        let version_xml = |key: &str, id: &str, latest: &str| {
+            format!(
+                "<Version><Key>{key}</Key><VersionId>{id}</VersionId><IsLatest>{latest}</IsLatest>\
+                 {stamp}<ETag>&quot;e&quot;</ETag><Size>3</Size><StorageClass>STANDARD</StorageClass>\
+                 {owner_xml}</Version>"
+            )
+        };
+        let marker_xml = |key: &str, id: &str, latest: &str| {
+            format!(
+                "<DeleteMarker><Key>{key}</Key><VersionId>{id}</VersionId><IsLatest>{latest}</IsLatest>\
+                 {stamp}{owner_xml}</DeleteMarker>"
+            )
+        };
+        assert_eq!(
+            result.to_xml(),
+            format!(
+                "{}<Name>b</Name><Prefix>d/</Prefix><KeyMarker>d/a</KeyMarker>\
+                 <VersionIdMarker>null</VersionIdMarker><NextKeyMarker>d/c%20d</NextKeyMarker>\
+                 <NextVersionIdMarker>{V1}</NextVersionIdMarker><MaxKeys>4</MaxKeys>\
+                 <IsTruncated>true</IsTruncated><EncodingType>url</EncodingType>{}{}{}{}</ListVersionsResult>",
+                header("ListVersionsResult"),
+                marker_xml("d/b", V2, "true"),
+                version_xml("d/b", V1, "false"),
+                version_xml("d/b", "null", "false"),
+                marker_xml("d/c%20d", V1, "true"),
+            )
+        );
+        // Not truncated: no Next markers even if set.
+        let done = ListVersionsResult {
+            is_truncated: false,
+            ..result
+        };
+        let xml = done.to_xml();
+        assert!(!xml.contains("NextKeyMarker") && !xml.contains("NextVersionIdMarker"), "{xml}");
+        assert!(xml.contains("<IsTruncated>false</IsTruncated>"), "{xml}");
+    }
+
     #[test]
     fn multipart_documents() {
         let init = InitiateMultipartUploadResult {
