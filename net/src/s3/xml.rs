@@ -1502,7 +1502,10 @@ mod tests {
             ..result
         };
         let xml = done.to_xml();
-        assert!(!xml.contains("NextKeyMarker") && !xml.contains("NextVersionIdMarker"), "{xml}");
+        assert!(
+            !xml.contains("NextKeyMarker") && !xml.contains("NextVersionIdMarker"),
+            "{xml}"
+        );
         assert!(xml.contains("<IsTruncated>false</IsTruncated>"), "{xml}");
     }
 
