@@ -290,7 +290,8 @@ impl S3Error {
     /// The error S3 answers when a request meets a delete marker: `x-amz-delete-marker: true`
     /// and the marker's `x-amz-version-id` (`version_id` is the wire id, "null" for the null
     /// version). GET/HEAD without a version id answer `NoSuchKey` (404) this way, GET/HEAD of
-    /// the marker's own version id `MethodNotAllowed` (405).
+    /// the marker's own version id `MethodNotAllowed` (405), to which S3 also adds the marker's
+    /// `last-modified` (the handler adds it with [`S3Error::with_header`]).
     pub fn delete_marker(code: S3ErrorCode, version_id: &str) -> Self {
         S3Error::new(code)
             .with_header("x-amz-delete-marker", "true")

@@ -1771,6 +1771,22 @@ mod tests {
                 },
             }
         );
+        // boto3 list_object_versions(Prefix="p/", KeyMarker="k", VersionIdMarker="null",
+        // MaxKeys=5, Delimiter="/"), exactly as botocore sends it.
+        assert_eq!(
+            ok("GET /bucket?versions&prefix=p%2F&key-marker=k&version-id-marker=null&max-keys=5&delimiter=%2F&encoding-type=url HTTP/1.1"),
+            Endpoint::ListObjectVersions {
+                bucket: s("bucket"),
+                params: ListVersionsParams {
+                    prefix: s("p/"),
+                    delimiter: Some(s("/")),
+                    max_keys: 5,
+                    key_marker: Some(s("k")),
+                    version_id_marker: Some(s("null")),
+                    encoding_type_url: true,
+                },
+            }
+        );
         // boto3 list_object_versions(Bucket=..): just ?versions; an empty marker is absent.
         assert_eq!(
             ok("GET /bucket?versions&encoding-type=url&version-id-marker= HTTP/1.1"),
@@ -2037,6 +2053,11 @@ mod tests {
         assert_eq!(
             copy("src/k?versionId=null"),
             expect("src", "k", Some("null"))
+        );
+        // botocore: CopySource={"Bucket": "src", "Key": "k k", "VersionId": "null"}.
+        assert_eq!(
+            copy("src/k%20k?versionId=null"),
+            expect("src", "k k", Some("null"))
         );
         // Raw UTF-8 in the header (some clients do not encode).
         assert_eq!(copy("src/caf\u{e9}"), expect("src", "caf\u{e9}", None));

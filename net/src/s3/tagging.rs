@@ -303,6 +303,22 @@ mod tests {
         );
     }
 
+    /// Bodies and headers exactly as botocore 1.x serialises them.
+    #[test]
+    fn botocore_shapes() {
+        let body = "<Tagging xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><TagSet>\
+                    <Tag><Key>a b</Key><Value>1</Value></Tag><Tag><Key>c</Key><Value /></Tag>\
+                    </TagSet></Tagging>";
+        assert_eq!(
+            parse_tagging(body.as_bytes(), TagTarget::Object),
+            Ok(tags(&[("a b", "1"), ("c", "")]))
+        );
+        assert_eq!(
+            parse_tagging_header("a=1&b%20c=d+e"),
+            Ok(tags(&[("a", "1"), ("b c", "d e")]))
+        );
+    }
+
     #[test]
     fn limits() {
         let many = |n: usize| -> Vec<(String, String)> {

@@ -2083,6 +2083,13 @@ mod tests {
             )),
             Ok(VersioningStatus::Enabled)
         );
+        // botocore with MFADelete=Disabled (and an x-amz-mfa header, refused elsewhere).
+        assert_eq!(
+            parse(&boto(
+                "<Status>Suspended</Status><MfaDelete>Disabled</MfaDelete>"
+            )),
+            Ok(VersioningStatus::Suspended)
+        );
         assert_eq!(
             parse(&format!(
                 "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{}",
