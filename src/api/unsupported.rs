@@ -4,10 +4,16 @@
 //! overwrite the client asked to prevent), so such a request is refused, before its body is
 //! read, with the answer S3 itself gives in minnow's situation.
 //!
-//! Settings minnow would otherwise drop are refused the same way: object tags
-//! (`x-amz-tagging`; the tagging API is not implemented either) and
+//! Settings minnow would otherwise drop are refused the same way:
 //! `x-amz-website-redirect-location` (no website hosting), so a client never believes it stored
-//! them.
+//! it. Object tags (`x-amz-tagging`) are stored, and checked by the handlers with
+//! `minnow_net::s3::tagging::request_tags`.
+//!
+//! MFA delete: minnow has no MFA devices, so no bucket ever has MFA delete on. An `x-amz-mfa`
+//! header (PutBucketVersioning, DeleteObject, DeleteObjects) asks for an MFA-checked change
+//! minnow cannot check, and is refused as NotImplemented rather than ignored; the matching
+//! `<MfaDelete>Enabled</MfaDelete>` in a versioning body is refused by
+//! `minnow_net::s3::xml::parse_versioning_configuration`.
 //!
 //! Left alone on purpose (they ask for no protection or condition, or minnow gives it anyway):
 //! `x-amz-acl: private` / `bucket-owner-full-control` (what every minnow object has),
@@ -30,6 +36,8 @@ enum Operation {
     NewBucket,
     /// DeleteObject.
     Delete,
+    /// DeleteObjects, PutBucketVersioning: only MFA applies.
+    MfaProtected,
 }
 
 /// Refuses a request whose headers ask for a feature minnow lacks; runs after authentication
@@ -44,6 +52,7 @@ pub fn check(head: &RequestHead, endpoint: &Endpoint) -> Result<(), S3Error> {
         GetObject { .. } | HeadObject { .. } => Operation::Read,
         CreateBucket { .. } => Operation::NewBucket,
         DeleteObject { .. } => Operation::Delete,
+        DeleteObjects { .. } | PutBucketVersioning { .. } => Operation::MfaProtected,
         _ => return Ok(()),
     };
     for (name, value) in head.headers.iter() {
@@ -65,6 +74,15 @@ pub fn check(head: &RequestHead, endpoint: &Endpoint) -> Result<(), S3Error> {
 /// The answer to one header of a request, if it is refused.
 fn refusal(operation: Operation, endpoint: &Endpoint, name: &str, value: &str) -> Option<S3Error> {
     use Operation::*;
+    if matches!(operation, Delete | MfaProtected) && name == "x-amz-mfa" {
+        return Some(S3Error::with_message(
+            S3ErrorCode::NotImplemented,
+            "MFA Delete (x-amz-mfa) is not implemented by minnow",
+        ));
+    }
+    if operation == MfaProtected {
+        return None;
+    }
     let object_op = !matches!(operation, NewBucket | Delete);
     // SSE-C: AWS and MinIO answer a customer key sent over plain HTTP with this error, and
     // minnow serves plain HTTP only, so it is the answer S3 gives here (and it stays true:
@@ -134,12 +152,8 @@ fn refusal(operation: Operation, endpoint: &Endpoint, name: &str, value: &str) -
             format!("Conditional writes ({name}) are not implemented by minnow"),
         ));
     }
-    // Settings that would be silently dropped: tags (CopyObject's tags only come from this
-    // header too, with `x-amz-tagging-directive: REPLACE`) and a website redirect.
-    if operation == NewObject
-        && ((name == "x-amz-tagging" && !value.is_empty())
-            || name == "x-amz-website-redirect-location")
-    {
+    // A setting that would be silently dropped: a website redirect.
+    if operation == NewObject && name == "x-amz-website-redirect-location" {
         return Some(S3Error::with_message(
             S3ErrorCode::NotImplemented,
             format!("{name} is not implemented by minnow: the object would be stored without it"),
@@ -221,7 +235,6 @@ mod tests {
                 ("x-amz-acl", "public-read", AccessControlListNotSupported),
                 ("x-amz-grant-read", "id=x", AccessControlListNotSupported),
                 ("x-amz-write-offset-bytes", "0", NotImplemented),
-                ("x-amz-tagging", "a=1", NotImplemented),
                 ("x-amz-website-redirect-location", "/x", NotImplemented),
             ] {
                 assert_eq!(answer(new_object, name, value), Some(code), "{name}");
@@ -232,6 +245,9 @@ mod tests {
                 ("x-amz-storage-class", "STANDARD"),
                 ("x-amz-meta-a", "1"),
                 ("content-type", "text/plain"),
+                // Tags are stored now; their rules are the handlers' check.
+                ("x-amz-tagging", "a=1"),
+                ("x-amz-tagging-directive", "REPLACE"),
             ] {
                 assert_eq!(answer(new_object, name, value), None, "{name}");
             }
@@ -290,5 +306,44 @@ mod tests {
         );
         assert_eq!(answer(&delete, "x-amz-tagging", "a=1"), None);
         assert_eq!(answer(&put(), "x-amz-tagging", ""), None);
+    }
+
+    #[test]
+    fn mfa_is_refused_where_s3_takes_it() {
+        use S3ErrorCode::*;
+        let mfa = "arn:aws:iam::123456789012:mfa/user 123456";
+        let delete = Endpoint::DeleteObject {
+            bucket: "b".into(),
+            key: "k".into(),
+            version_id: Some("null".into()),
+        };
+        let delete_many = Endpoint::DeleteObjects { bucket: "b".into() };
+        let versioning = Endpoint::PutBucketVersioning { bucket: "b".into() };
+        for endpoint in [&delete, &delete_many, &versioning] {
+            assert_eq!(
+                answer(endpoint, "x-amz-mfa", mfa),
+                Some(NotImplemented),
+                "{endpoint:?}"
+            );
+            // Nothing else is refused on them here.
+            assert_eq!(
+                answer(endpoint, "x-amz-bypass-governance-retention", "true"),
+                None
+            );
+            assert_eq!(answer(endpoint, "content-md5", "x"), None);
+        }
+        // The object-write refusals do not leak onto the MFA-only operations.
+        assert_eq!(
+            answer(&delete_many, "x-amz-server-side-encryption", "AES256"),
+            None
+        );
+        assert_eq!(answer(&versioning, "x-amz-acl", "public-read"), None);
+        assert_eq!(answer(&put(), "x-amz-mfa", mfa), None);
+        let tagging = Endpoint::PutObjectTagging {
+            bucket: "b".into(),
+            key: "k".into(),
+            version_id: None,
+        };
+        assert_eq!(answer(&tagging, "x-amz-mfa", mfa), None);
     }
 }

@@ -76,6 +76,11 @@ s3_error_codes! {
     EntityTooSmall => ("EntityTooSmall", 400, "Your proposed upload is smaller than the minimum allowed object size."),
     /// A presigned URL past its expiry: AWS answers AccessDenied with this message.
     ExpiredPresignedRequest => ("AccessDenied", 403, "Request has expired."),
+    /// AWS's code for a versioning configuration the bucket cannot take. The parser does not
+    /// use it (a bad `Status` is MalformedXML, as AWS answers; `MfaDelete=Enabled` is
+    /// NotImplemented): it is for a handler that refuses a valid document for this bucket.
+    IllegalVersioningConfiguration => ("IllegalVersioningConfigurationException", 400,
+        "The versioning configuration specified in the request is invalid."),
     /// The PUT was refused because its location constraint names another region.
     IllegalLocationConstraint => ("IllegalLocationConstraintException", 400,
         "The specified location constraint is not valid for the region of this endpoint."),
@@ -115,15 +120,23 @@ s3_error_codes! {
     InvalidStorageClass => ("InvalidStorageClass", 400, "The storage class you specified is not valid."),
     /// The request-target cannot be decoded (bad percent-encoding, not UTF-8, not a path).
     InvalidURI => ("InvalidURI", 400, "Couldn't parse the specified URI."),
+    /// A tag set breaks S3's tag rules (count, key/value length, characters, duplicates,
+    /// the reserved `aws:` prefix); the message says which.
+    InvalidTag => ("InvalidTag", 400, "The TagSet is not valid."),
     /// Object key over 1024 bytes (or a key segment over 255 bytes).
     KeyTooLongError => ("KeyTooLongError", 400, "Your key is too long."),
     /// A request body is not well-formed XML or breaks the schema or its limits.
     MalformedXML => ("MalformedXML", 400,
         "The XML you provided was not well-formed or did not validate against our published schema."),
+    /// A write would give one object more versions than minnow keeps (MinIO's code and
+    /// status, for the same limit).
+    MaxVersionsExceeded => ("MaxVersionsExceeded", 400,
+        "You've exceeded the limit on the number of versions you can create on this object."),
     /// User metadata headers over the limit.
     MetadataTooLarge => ("MetadataTooLarge", 400,
         "Your metadata headers exceed the maximum allowed metadata size."),
-    /// The method is not allowed on this resource.
+    /// The method is not allowed on this resource; also GET/HEAD of a delete marker named by
+    /// its version id (with `x-amz-delete-marker: true` and the marker's `x-amz-version-id`).
     MethodNotAllowed => ("MethodNotAllowed", 405, "The specified method is not allowed against this resource."),
     /// A PUT without Content-Length (and not aws-chunked with a decoded length).
     MissingContentLength => ("MissingContentLength", 411, "You must provide the Content-Length HTTP header."),
@@ -150,7 +163,7 @@ s3_error_codes! {
     /// The multipart upload id is unknown, aborted or completed.
     NoSuchUpload => ("NoSuchUpload", 404,
         "The specified multipart upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed."),
-    /// The version id does not exist.
+    /// The version id does not exist (the key may still exist).
     NoSuchVersion => ("NoSuchVersion", 404,
         "The specified version does not exist."),
     /// GetBucketWebsite on a bucket without a website configuration.
@@ -223,6 +236,10 @@ pub struct S3Error {
     pub resource: String,
     /// Extra elements S3 adds for some errors (`HeadersNotSigned`, `Region`), in order.
     pub details: Vec<(&'static str, String)>,
+    /// Extra response headers S3 sends with some errors, in order: `x-amz-delete-marker: true`
+    /// and `x-amz-version-id` when a GET/HEAD/DELETE meets a delete marker. Names are
+    /// lowercase; the server writes them after its own headers.
+    pub headers: Vec<(&'static str, String)>,
 }
 
 impl S3Error {
@@ -233,6 +250,7 @@ impl S3Error {
             message: None,
             resource: String::new(),
             details: Vec::new(),
+            headers: Vec::new(),
         }
     }
 
@@ -243,6 +261,7 @@ impl S3Error {
             message: Some(message.into()),
             resource: String::new(),
             details: Vec::new(),
+            headers: Vec::new(),
         }
     }
 
@@ -256,6 +275,35 @@ impl S3Error {
     pub fn with_detail(mut self, name: &'static str, value: impl Into<String>) -> Self {
         self.details.push((name, value.into()));
         self
+    }
+
+    /// Adds a response header (lowercase name) to send with the error.
+    pub fn with_header(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        debug_assert!(
+            !name.bytes().any(|b| b.is_ascii_uppercase()),
+            "header names are lowercase: {name}"
+        );
+        self.headers.push((name, value.into()));
+        self
+    }
+
+    /// The error S3 answers when a request meets a delete marker: `x-amz-delete-marker: true`
+    /// and the marker's `x-amz-version-id` (`version_id` is the wire id, "null" for the null
+    /// version). GET/HEAD without a version id answer `NoSuchKey` (404) this way, GET/HEAD of
+    /// the marker's own version id `MethodNotAllowed` (405), to which S3 also adds the marker's
+    /// `last-modified` (the handler adds it with [`S3Error::with_header`]).
+    pub fn delete_marker(code: S3ErrorCode, version_id: &str) -> Self {
+        S3Error::new(code)
+            .with_header("x-amz-delete-marker", "true")
+            .with_header("x-amz-version-id", version_id)
+    }
+
+    /// The value of an extra response header, if set.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// The value of an extra element, if set.
@@ -380,6 +428,11 @@ mod tests {
             (S3ErrorCode::NotModified, "NotModified", 304),
             (S3ErrorCode::InvalidChecksum, "BadDigest", 400),
             (S3ErrorCode::KeyTooLongError, "KeyTooLongError", 400),
+            (S3ErrorCode::NoSuchVersion, "NoSuchVersion", 404),
+            (S3ErrorCode::NoSuchTagSet, "NoSuchTagSet", 404),
+            (S3ErrorCode::InvalidTag, "InvalidTag", 400),
+            (S3ErrorCode::MaxVersionsExceeded, "MaxVersionsExceeded", 400),
+            (S3ErrorCode::IllegalVersioningConfiguration, "IllegalVersioningConfigurationException", 400),
         ];
         for (code, text, status) in table {
             assert_eq!(code.code(), text);
@@ -416,5 +469,30 @@ mod tests {
             xml.contains("</Message><HeadersNotSigned>x-amz-a&amp;b</HeadersNotSigned><Resource>"),
             "{xml}"
         );
+    }
+
+    #[test]
+    fn delete_marker_errors_carry_headers() {
+        let err = S3Error::delete_marker(S3ErrorCode::MethodNotAllowed, "null");
+        assert_eq!(err.status(), 405);
+        assert_eq!(err.header("x-amz-delete-marker"), Some("true"));
+        assert_eq!(err.header("x-amz-version-id"), Some("null"));
+        assert_eq!(err.header("x-amz-other"), None);
+        assert_eq!(
+            err.headers,
+            vec![
+                ("x-amz-delete-marker", "true".to_owned()),
+                ("x-amz-version-id", "null".to_owned())
+            ]
+        );
+        // Headers are not part of the document.
+        assert!(
+            !err.to_xml("r", "").contains("x-amz"),
+            "{}",
+            err.to_xml("r", "")
+        );
+        let err = S3Error::new(S3ErrorCode::NoSuchKey).with_header("x-amz-version-id", "v");
+        assert_eq!(err.header("x-amz-version-id"), Some("v"));
+        assert!(S3Error::new(S3ErrorCode::NoSuchKey).headers.is_empty());
     }
 }

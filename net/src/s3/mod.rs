@@ -6,4 +6,5 @@ pub mod payload;
 pub mod router;
 pub mod sigv2;
 pub mod sigv4;
+pub mod tagging;
 pub mod xml;

@@ -19,6 +19,10 @@
 //!   [`check_object_key`]: minnow maps keys onto directories, so keys that would not make a
 //!   clean relative path are refused;
 //! - part numbers are in `1..=MAX_PART_NUMBER`, list limits in `0..=1000`;
+//! - a version id (`?versionId=`, the copy source's `?versionId=`, `version-id-marker`) passes
+//!   [`check_version_id`] and is kept as S3 spells it: the literal `"null"` ([`NULL_VERSION_ID`])
+//!   names the null version, anything else is a canonical UUID. The object layer's own
+//!   spelling of the null version (`""`) is the handlers' mapping, not the router's;
 //! - an upload id is non-empty and cannot step out of a directory (no '/', '\', NUL, `.`, `..`).
 
 use ::http::Method;
@@ -74,8 +78,30 @@ pub enum Endpoint {
         /// Bucket name.
         bucket: String,
     },
-    /// `GET /bucket?versioning`: minnow answers an empty VersioningConfiguration.
+    /// `GET /bucket?versioning`: answer [`super::xml::versioning_configuration_xml`].
     GetBucketVersioning {
+        /// Bucket name.
+        bucket: String,
+    },
+    /// `PUT /bucket?versioning` (body: VersioningConfiguration, see
+    /// [`super::xml::parse_versioning_configuration`]).
+    PutBucketVersioning {
+        /// Bucket name.
+        bucket: String,
+    },
+    /// `GET /bucket?tagging`: the bucket's tags, NoSuchTagSet when it has none.
+    GetBucketTagging {
+        /// Bucket name.
+        bucket: String,
+    },
+    /// `PUT /bucket?tagging` (body: Tagging, see [`super::tagging::parse_tagging`] with
+    /// [`super::tagging::TagTarget::Bucket`]).
+    PutBucketTagging {
+        /// Bucket name.
+        bucket: String,
+    },
+    /// `DELETE /bucket?tagging`
+    DeleteBucketTagging {
         /// Bucket name.
         bucket: String,
     },
@@ -171,6 +197,34 @@ pub enum Endpoint {
         /// Object key.
         key: String,
         /// `?versionId=`.
+        version_id: Option<String>,
+    },
+    /// `GET /bucket/key?tagging`
+    GetObjectTagging {
+        /// Bucket name.
+        bucket: String,
+        /// Object key.
+        key: String,
+        /// `?versionId=`; `None` = the latest version.
+        version_id: Option<String>,
+    },
+    /// `PUT /bucket/key?tagging` (body: Tagging, see [`super::tagging::parse_tagging`] with
+    /// [`super::tagging::TagTarget::Object`]).
+    PutObjectTagging {
+        /// Bucket name.
+        bucket: String,
+        /// Object key.
+        key: String,
+        /// `?versionId=`; `None` = the latest version.
+        version_id: Option<String>,
+    },
+    /// `DELETE /bucket/key?tagging`
+    DeleteObjectTagging {
+        /// Bucket name.
+        bucket: String,
+        /// Object key.
+        key: String,
+        /// `?versionId=`; `None` = the latest version.
         version_id: Option<String>,
     },
     /// `POST /bucket/key?uploads`
@@ -325,9 +379,11 @@ pub struct ListVersionsParams {
     pub delimiter: Option<String>,
     /// `max-keys`: default 1000, clamped to 1000.
     pub max_keys: usize,
-    /// `key-marker`.
+    /// `key-marker`: list keys after it (or, with a version-id-marker, versions of this key
+    /// after that version, then the keys after it).
     pub key_marker: Option<String>,
-    /// `version-id-marker` (meaningful only with a key marker).
+    /// `version-id-marker`: only with a key marker (InvalidArgument otherwise); `"null"` or a
+    /// canonical UUID, as every version id.
     pub version_id_marker: Option<String>,
     /// `encoding-type=url`.
     pub encoding_type_url: bool,
@@ -364,6 +420,10 @@ impl Endpoint {
             | DeleteBucket { bucket }
             | GetBucketLocation { bucket }
             | GetBucketVersioning { bucket }
+            | PutBucketVersioning { bucket }
+            | GetBucketTagging { bucket }
+            | PutBucketTagging { bucket }
+            | DeleteBucketTagging { bucket }
             | GetBucketAcl { bucket }
             | ListObjectsV1 { bucket, .. }
             | ListObjectsV2 { bucket, .. }
@@ -376,6 +436,9 @@ impl Endpoint {
             | HeadObject { bucket, .. }
             | DeleteObject { bucket, .. }
             | GetObjectAcl { bucket, .. }
+            | GetObjectTagging { bucket, .. }
+            | PutObjectTagging { bucket, .. }
+            | DeleteObjectTagging { bucket, .. }
             | CreateMultipartUpload { bucket, .. }
             | UploadPart { bucket, .. }
             | UploadPartCopy { bucket, .. }
@@ -396,6 +459,9 @@ impl Endpoint {
             | HeadObject { key, .. }
             | DeleteObject { key, .. }
             | GetObjectAcl { key, .. }
+            | GetObjectTagging { key, .. }
+            | PutObjectTagging { key, .. }
+            | DeleteObjectTagging { key, .. }
             | CreateMultipartUpload { key, .. }
             | UploadPart { key, .. }
             | UploadPartCopy { key, .. }
@@ -403,6 +469,22 @@ impl Endpoint {
             | AbortMultipartUpload { key, .. }
             | ListParts { key, .. } => Some(key),
             Unsupported { key, .. } => key.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The `?versionId=` the operation addresses (as S3 spells it: `"null"` or a UUID), if any.
+    /// The copy source's version id is in its [`CopySource`].
+    pub fn version_id(&self) -> Option<&str> {
+        use Endpoint::*;
+        match self {
+            GetObject { version_id, .. }
+            | HeadObject { version_id, .. }
+            | DeleteObject { version_id, .. }
+            | GetObjectAcl { version_id, .. }
+            | GetObjectTagging { version_id, .. }
+            | PutObjectTagging { version_id, .. }
+            | DeleteObjectTagging { version_id, .. } => version_id.as_deref(),
             _ => None,
         }
     }
@@ -417,6 +499,10 @@ impl Endpoint {
             DeleteBucket { .. } => "DeleteBucket",
             GetBucketLocation { .. } => "GetBucketLocation",
             GetBucketVersioning { .. } => "GetBucketVersioning",
+            PutBucketVersioning { .. } => "PutBucketVersioning",
+            GetBucketTagging { .. } => "GetBucketTagging",
+            PutBucketTagging { .. } => "PutBucketTagging",
+            DeleteBucketTagging { .. } => "DeleteBucketTagging",
             GetBucketAcl { .. } => "GetBucketAcl",
             ListObjectsV1 { .. } => "ListObjects",
             ListObjectsV2 { .. } => "ListObjectsV2",
@@ -429,6 +515,9 @@ impl Endpoint {
             HeadObject { .. } => "HeadObject",
             DeleteObject { .. } => "DeleteObject",
             GetObjectAcl { .. } => "GetObjectAcl",
+            GetObjectTagging { .. } => "GetObjectTagging",
+            PutObjectTagging { .. } => "PutObjectTagging",
+            DeleteObjectTagging { .. } => "DeleteObjectTagging",
             CreateMultipartUpload { .. } => "CreateMultipartUpload",
             UploadPart { .. } => "UploadPart",
             UploadPartCopy { .. } => "UploadPartCopy",
@@ -554,7 +643,6 @@ const BUCKET_UNSUPPORTED: &[(&str, &str, &str, S3ErrorCode)] = {
     &[
         ("GET", "policy", "GetBucketPolicy", NoSuchBucketPolicy),
         ("GET", "policyStatus", "GetBucketPolicyStatus", NoSuchBucketPolicy),
-        ("GET", "tagging", "GetBucketTagging", NoSuchTagSet),
         ("GET", "lifecycle", "GetBucketLifecycleConfiguration", NoSuchLifecycleConfiguration),
         ("GET", "encryption", "GetBucketEncryption", ServerSideEncryptionConfigurationNotFound),
         ("GET", "object-lock", "GetObjectLockConfiguration", ObjectLockConfigurationNotFound),
@@ -572,10 +660,8 @@ const BUCKET_UNSUPPORTED: &[(&str, &str, &str, S3ErrorCode)] = {
         ("GET", "metrics", "ListBucketMetricsConfigurations", NotImplemented),
         ("GET", "intelligent-tiering", "ListBucketIntelligentTieringConfigurations", NotImplemented),
         ("GET", "session", "CreateSession", NotImplemented),
-        ("PUT", "versioning", "PutBucketVersioning", NotImplemented),
         ("PUT", "acl", "PutBucketAcl", NotImplemented),
         ("PUT", "policy", "PutBucketPolicy", NotImplemented),
-        ("PUT", "tagging", "PutBucketTagging", NotImplemented),
         ("PUT", "lifecycle", "PutBucketLifecycleConfiguration", NotImplemented),
         ("PUT", "encryption", "PutBucketEncryption", NotImplemented),
         ("PUT", "object-lock", "PutObjectLockConfiguration", NotImplemented),
@@ -593,7 +679,6 @@ const BUCKET_UNSUPPORTED: &[(&str, &str, &str, S3ErrorCode)] = {
         ("PUT", "metrics", "PutBucketMetricsConfiguration", NotImplemented),
         ("PUT", "intelligent-tiering", "PutBucketIntelligentTieringConfiguration", NotImplemented),
         ("DELETE", "policy", "DeleteBucketPolicy", NotImplemented),
-        ("DELETE", "tagging", "DeleteBucketTagging", NotImplemented),
         ("DELETE", "lifecycle", "DeleteBucketLifecycle", NotImplemented),
         ("DELETE", "encryption", "DeleteBucketEncryption", NotImplemented),
         ("DELETE", "cors", "DeleteBucketCors", NotImplemented),
@@ -613,16 +698,13 @@ const BUCKET_UNSUPPORTED: &[(&str, &str, &str, S3ErrorCode)] = {
 const OBJECT_UNSUPPORTED: &[(&str, &str, &str, S3ErrorCode)] = {
     use S3ErrorCode::*;
     &[
-        ("GET", "tagging", "GetObjectTagging", NotImplemented),
         ("GET", "retention", "GetObjectRetention", NotImplemented),
         ("GET", "legal-hold", "GetObjectLegalHold", NotImplemented),
         ("GET", "attributes", "GetObjectAttributes", NotImplemented),
         ("GET", "torrent", "GetObjectTorrent", NotImplemented),
-        ("PUT", "tagging", "PutObjectTagging", NotImplemented),
         ("PUT", "acl", "PutObjectAcl", NotImplemented),
         ("PUT", "retention", "PutObjectRetention", NotImplemented),
         ("PUT", "legal-hold", "PutObjectLegalHold", NotImplemented),
-        ("DELETE", "tagging", "DeleteObjectTagging", NotImplemented),
         ("POST", "restore", "RestoreObject", NotImplemented),
         ("POST", "select", "SelectObjectContent", NotImplemented),
     ]
@@ -652,6 +734,10 @@ fn route_bucket(head: &RequestHead, bucket: String, query: &Query) -> Result<End
     let endpoint = match *method {
         Method::GET if query.has("location") => Endpoint::GetBucketLocation { bucket },
         Method::GET if query.has("versioning") => Endpoint::GetBucketVersioning { bucket },
+        Method::PUT if query.has("versioning") => Endpoint::PutBucketVersioning { bucket },
+        Method::GET if query.has("tagging") => Endpoint::GetBucketTagging { bucket },
+        Method::PUT if query.has("tagging") => Endpoint::PutBucketTagging { bucket },
+        Method::DELETE if query.has("tagging") => Endpoint::DeleteBucketTagging { bucket },
         Method::GET if query.has("acl") => Endpoint::GetBucketAcl { bucket },
         Method::GET if query.has("uploads") => Endpoint::ListMultipartUploads {
             bucket,
@@ -666,14 +752,7 @@ fn route_bucket(head: &RequestHead, bucket: String, query: &Query) -> Result<End
         },
         Method::GET if query.has("versions") => Endpoint::ListObjectVersions {
             bucket,
-            params: ListVersionsParams {
-                prefix: query.get("prefix").unwrap_or_default().to_owned(),
-                delimiter: query.get_nonempty("delimiter"),
-                max_keys: parse_max(query, "max-keys")?,
-                key_marker: query.get_nonempty("key-marker"),
-                version_id_marker: query.get_nonempty("version-id-marker"),
-                encoding_type_url: parse_encoding_type(query)?,
-            },
+            params: parse_list_versions_params(query)?,
         },
         Method::GET => match query.get("list-type") {
             None => Endpoint::ListObjectsV1 {
@@ -725,6 +804,22 @@ fn route_object(
         });
     }
     let endpoint = match *method {
+        // The sub-resource decides before the method's default operation does.
+        Method::GET if query.has("tagging") => Endpoint::GetObjectTagging {
+            bucket,
+            key,
+            version_id: parse_version_id(query)?,
+        },
+        Method::PUT if query.has("tagging") => Endpoint::PutObjectTagging {
+            bucket,
+            key,
+            version_id: parse_version_id(query)?,
+        },
+        Method::DELETE if query.has("tagging") => Endpoint::DeleteObjectTagging {
+            bucket,
+            key,
+            version_id: parse_version_id(query)?,
+        },
         Method::PUT if query.has("uploadId") || query.has("partNumber") => {
             let upload_id = parse_upload_id(query)?;
             let part_number = match query.get("partNumber") {
@@ -813,6 +908,31 @@ fn route_object(
         _ => return Err(S3Error::new(S3ErrorCode::MethodNotAllowed)),
     };
     Ok(endpoint)
+}
+
+/// ListObjectVersions: AWS refuses a version-id-marker without a key-marker, and checks the
+/// marker like any version id (InvalidArgument both). An empty marker counts as absent, as the
+/// other list markers do.
+fn parse_list_versions_params(query: &Query) -> Result<ListVersionsParams, S3Error> {
+    let key_marker = query.get_nonempty("key-marker");
+    let version_id_marker = query.get_nonempty("version-id-marker");
+    if let Some(marker) = &version_id_marker {
+        if key_marker.is_none() {
+            return Err(S3Error::with_message(
+                S3ErrorCode::InvalidArgument,
+                "A version-id marker cannot be specified without a key marker.",
+            ));
+        }
+        check_version_id(marker)?;
+    }
+    Ok(ListVersionsParams {
+        prefix: query.get("prefix").unwrap_or_default().to_owned(),
+        delimiter: query.get_nonempty("delimiter"),
+        max_keys: parse_max(query, "max-keys")?,
+        key_marker,
+        version_id_marker,
+        encoding_type_url: parse_encoding_type(query)?,
+    })
 }
 
 fn parse_list_params(query: &Query, v2: bool) -> Result<ListParams, S3Error> {
@@ -1334,6 +1454,9 @@ mod tests {
             ("GET /bucket?accelerate HTTP/1.1", "GetBucketAccelerateConfiguration", Some("bucket"), None),
             ("GET /bucket?requestPayment HTTP/1.1", "GetBucketRequestPayment", Some("bucket"), None),
             ("PUT /bucket?versioning HTTP/1.1", "PutBucketVersioning", Some("bucket"), None),
+            ("PUT /bucket/?versioning= HTTP/1.1", "PutBucketVersioning", Some("bucket"), None),
+            ("PUT /bucket?tagging HTTP/1.1", "PutBucketTagging", Some("bucket"), None),
+            ("DELETE /bucket?tagging HTTP/1.1", "DeleteBucketTagging", Some("bucket"), None),
             ("PUT /bucket?acl HTTP/1.1", "PutBucketAcl", Some("bucket"), None),
             ("PUT /bucket?policy HTTP/1.1", "PutBucketPolicy", Some("bucket"), None),
             ("DELETE /bucket?policy HTTP/1.1", "DeleteBucketPolicy", Some("bucket"), None),
@@ -1416,6 +1539,15 @@ mod tests {
             ("GET /bucket?list-type=2&fetch-owner=maybe HTTP/1.1", InvalidArgument),
             ("GET /bucket?encoding-type=base64 HTTP/1.1", InvalidArgument),
             ("GET /bucket?uploads&max-uploads=x HTTP/1.1", InvalidArgument),
+            ("GET /bucket?versions&version-id-marker=null HTTP/1.1", InvalidArgument),
+            ("GET /bucket?versions&key-marker=&version-id-marker=null HTTP/1.1", InvalidArgument),
+            ("GET /bucket?versions&key-marker=a&version-id-marker=v1 HTTP/1.1", InvalidArgument),
+            ("GET /bucket?versions&key-marker=a&version-id-marker=..%2Fx HTTP/1.1", InvalidArgument),
+            ("GET /bucket?versions&max-keys=x HTTP/1.1", InvalidArgument),
+            ("GET /bucket?versions&encoding-type=xml HTTP/1.1", InvalidArgument),
+            ("GET /bucket/k?tagging&versionId=v1 HTTP/1.1", InvalidArgument),
+            ("PUT /bucket/k?tagging&versionId= HTTP/1.1", InvalidArgument),
+            ("DELETE /bucket/k?tagging&versionId=NULL HTTP/1.1", InvalidArgument),
             ("PUT /bucket/k?partNumber=0&uploadId=abc HTTP/1.1", InvalidArgument),
             ("PUT /bucket/k?partNumber=10001&uploadId=abc HTTP/1.1", InvalidArgument),
             ("PUT /bucket/k?partNumber=x&uploadId=abc HTTP/1.1", InvalidArgument),
@@ -1626,6 +1758,65 @@ mod tests {
             }
         );
         assert_eq!(
+            ok("GET /bucket?versions&prefix=photos%2F&delimiter=%2F&encoding-type=url&key-marker=photos%2Fa%20b&version-id-marker=0b1c2d3e-4f50-4617-8899-aabbccddeeff&max-keys=2 HTTP/1.1"),
+            Endpoint::ListObjectVersions {
+                bucket: s("bucket"),
+                params: ListVersionsParams {
+                    prefix: s("photos/"),
+                    delimiter: Some(s("/")),
+                    max_keys: 2,
+                    key_marker: Some(s("photos/a b")),
+                    version_id_marker: Some(s("0b1c2d3e-4f50-4617-8899-aabbccddeeff")),
+                    encoding_type_url: true,
+                },
+            }
+        );
+        // boto3 list_object_versions(Prefix="p/", KeyMarker="k", VersionIdMarker="null",
+        // MaxKeys=5, Delimiter="/"), exactly as botocore sends it.
+        assert_eq!(
+            ok("GET /bucket?versions&prefix=p%2F&key-marker=k&version-id-marker=null&max-keys=5&delimiter=%2F&encoding-type=url HTTP/1.1"),
+            Endpoint::ListObjectVersions {
+                bucket: s("bucket"),
+                params: ListVersionsParams {
+                    prefix: s("p/"),
+                    delimiter: Some(s("/")),
+                    max_keys: 5,
+                    key_marker: Some(s("k")),
+                    version_id_marker: Some(s("null")),
+                    encoding_type_url: true,
+                },
+            }
+        );
+        // boto3 list_object_versions(Bucket=..): just ?versions; an empty marker is absent.
+        assert_eq!(
+            ok("GET /bucket?versions&encoding-type=url&version-id-marker= HTTP/1.1"),
+            Endpoint::ListObjectVersions {
+                bucket: s("bucket"),
+                params: ListVersionsParams {
+                    prefix: String::new(),
+                    delimiter: None,
+                    max_keys: 1000,
+                    key_marker: None,
+                    version_id_marker: None,
+                    encoding_type_url: true,
+                },
+            }
+        );
+        assert_eq!(
+            ok("GET /bucket?versions&key-marker=a HTTP/1.1"),
+            Endpoint::ListObjectVersions {
+                bucket: s("bucket"),
+                params: ListVersionsParams {
+                    prefix: String::new(),
+                    delimiter: None,
+                    max_keys: 1000,
+                    key_marker: Some(s("a")),
+                    version_id_marker: None,
+                    encoding_type_url: false,
+                },
+            }
+        );
+        assert_eq!(
             ok("GET /bucket?versions&max-keys=3&key-marker=a&version-id-marker=null HTTP/1.1"),
             Endpoint::ListObjectVersions {
                 bucket: s("bucket"),
@@ -1702,6 +1893,140 @@ mod tests {
     }
 
     #[test]
+    fn versioning_and_tagging_endpoints() {
+        assert_eq!(
+            ok("PUT /bucket?versioning HTTP/1.1"),
+            Endpoint::PutBucketVersioning {
+                bucket: s("bucket")
+            }
+        );
+        assert_eq!(
+            ok("GET /bucket?versioning HTTP/1.1"),
+            Endpoint::GetBucketVersioning {
+                bucket: s("bucket")
+            }
+        );
+        assert_eq!(
+            ok("GET /bucket?tagging HTTP/1.1"),
+            Endpoint::GetBucketTagging {
+                bucket: s("bucket")
+            }
+        );
+        assert_eq!(
+            ok("PUT /bucket?tagging HTTP/1.1"),
+            Endpoint::PutBucketTagging {
+                bucket: s("bucket")
+            }
+        );
+        assert_eq!(
+            ok("DELETE /bucket?tagging HTTP/1.1"),
+            Endpoint::DeleteBucketTagging {
+                bucket: s("bucket")
+            }
+        );
+        const V: &str = "0b1c2d3e-4f50-4617-8899-aabbccddeeff";
+        let object = |method: &str, version: Option<&str>| {
+            let query = match version {
+                Some(v) => format!("tagging&versionId={v}"),
+                None => "tagging".to_owned(),
+            };
+            ok(&format!("{method} /bucket/dir/k%20x?{query} HTTP/1.1"))
+        };
+        for version in [None, Some("null"), Some(V)] {
+            let version_id = version.map(s);
+            let (bucket, key) = (s("bucket"), s("dir/k x"));
+            assert_eq!(
+                object("GET", version),
+                Endpoint::GetObjectTagging {
+                    bucket: bucket.clone(),
+                    key: key.clone(),
+                    version_id: version_id.clone()
+                }
+            );
+            assert_eq!(
+                object("PUT", version),
+                Endpoint::PutObjectTagging {
+                    bucket: bucket.clone(),
+                    key: key.clone(),
+                    version_id: version_id.clone()
+                }
+            );
+            assert_eq!(
+                object("DELETE", version),
+                Endpoint::DeleteObjectTagging {
+                    bucket,
+                    key,
+                    version_id: version_id.clone()
+                }
+            );
+            assert_eq!(object("GET", version).version_id(), version);
+        }
+        // boto3 sends ?tagging= (empty value) and x-id.
+        assert_eq!(
+            ok("PUT /bucket/k?tagging=&x-id=PutObjectTagging HTTP/1.1").operation(),
+            "PutObjectTagging"
+        );
+        // Tagging is not a PutObject, an UploadPart or a DeleteObject even with their params.
+        assert_eq!(
+            ok_with(
+                "PUT /bucket/k?tagging HTTP/1.1",
+                &[("x-amz-copy-source", "src/k")]
+            )
+            .operation(),
+            "PutObjectTagging"
+        );
+        assert_eq!(
+            ok("DELETE /bucket/k?tagging&uploadId=u HTTP/1.1").operation(),
+            "DeleteObjectTagging"
+        );
+    }
+
+    #[test]
+    fn version_ids_on_every_object_endpoint() {
+        const V: &str = "0B1C2D3E-4F50-4617-8899-AABBCCDDEEFF";
+        #[rustfmt::skip]
+        let table = [
+            "GET /bucket/k?versionId={v} HTTP/1.1",
+            "HEAD /bucket/k?versionId={v} HTTP/1.1",
+            "DELETE /bucket/k?versionId={v} HTTP/1.1",
+            "GET /bucket/k?acl&versionId={v} HTTP/1.1",
+            "GET /bucket/k?tagging&versionId={v} HTTP/1.1",
+            "PUT /bucket/k?tagging&versionId={v} HTTP/1.1",
+            "DELETE /bucket/k?tagging&versionId={v} HTTP/1.1",
+        ];
+        for line in table {
+            for v in ["null", V] {
+                let line = line.replace("{v}", v);
+                assert_eq!(ok(&line).version_id(), Some(v), "{line}");
+                assert_eq!(
+                    err(&line.replace(v, "nope")),
+                    S3ErrorCode::InvalidArgument,
+                    "{line}"
+                );
+            }
+            let line = line
+                .replace("&versionId={v}", "")
+                .replace("?versionId={v}", "");
+            assert_eq!(ok(&line).version_id(), None, "{line}");
+        }
+        // Operations that take no version id ignore the parameter...
+        assert_eq!(
+            ok("PUT /bucket/k?versionId=null HTTP/1.1").version_id(),
+            None
+        );
+        // ...and the copy source carries its own.
+        match ok_with(
+            "PUT /bucket/k?partNumber=1&uploadId=u HTTP/1.1",
+            &[("x-amz-copy-source", "/src/k?versionId=null")],
+        ) {
+            Endpoint::UploadPartCopy { source, .. } => {
+                assert_eq!(source.version_id.as_deref(), Some("null"))
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
     fn copy_source() {
         let copy =
             |value: &str| ok_with("PUT /dst/d%20k HTTP/1.1", &[("x-amz-copy-source", value)]);
@@ -1728,6 +2053,11 @@ mod tests {
         assert_eq!(
             copy("src/k?versionId=null"),
             expect("src", "k", Some("null"))
+        );
+        // botocore: CopySource={"Bucket": "src", "Key": "k k", "VersionId": "null"}.
+        assert_eq!(
+            copy("src/k%20k?versionId=null"),
+            expect("src", "k k", Some("null"))
         );
         // Raw UTF-8 in the header (some clients do not encode).
         assert_eq!(copy("src/caf\u{e9}"), expect("src", "caf\u{e9}", None));
@@ -1880,17 +2210,17 @@ mod tests {
             S3ErrorCode::ServerSideEncryptionConfigurationNotFound
         );
         assert_eq!(
-            answer("PUT /bucket?versioning HTTP/1.1"),
+            answer("PUT /bucket?lifecycle HTTP/1.1"),
             S3ErrorCode::NotImplemented
         );
         assert_eq!(answer("POST /bucket HTTP/1.1"), S3ErrorCode::NotImplemented);
         assert_eq!(
-            ok("PUT /bucket/k?tagging HTTP/1.1"),
+            ok("PUT /bucket/k?acl HTTP/1.1"),
             Endpoint::Unsupported {
                 bucket: s("bucket"),
                 key: Some(s("k")),
                 op: UnsupportedOp {
-                    operation: "PutObjectTagging",
+                    operation: "PutObjectAcl",
                     answer: S3ErrorCode::NotImplemented
                 },
             }

@@ -1,5 +1,6 @@
-//! S3 XML bodies: renderers for the response documents and bounded parsers for the three
-//! request documents minnow reads (CompleteMultipartUpload, Delete, CreateBucketConfiguration).
+//! S3 XML bodies: renderers for the response documents and bounded parsers for the request
+//! documents minnow reads (CompleteMultipartUpload, Delete, CreateBucketConfiguration,
+//! VersioningConfiguration; Tagging lives in [`super::tagging`] with the tag rules).
 //!
 //! Renderers take plain structs defined here (the server fills them from its own types, so this
 //! crate stays free of storage types) and write the document directly into a `String`: the
@@ -39,6 +40,8 @@ pub const MAX_COMPLETE_XML_BYTES: usize = 4 << 20;
 pub const MAX_DELETE_XML_BYTES: usize = 4 << 20;
 /// Largest CreateBucketConfiguration body.
 pub const MAX_CREATE_BUCKET_XML_BYTES: usize = 64 << 10;
+/// Largest VersioningConfiguration body (the real one is under 200 bytes).
+pub const MAX_VERSIONING_XML_BYTES: usize = 16 << 10;
 /// Most objects in one DeleteObjects request (S3's limit).
 pub const MAX_DELETE_OBJECTS: usize = 1000;
 /// Most parts in one CompleteMultipartUpload (S3's limit; part numbers are 1..=10000).
@@ -792,12 +795,34 @@ pub fn location_constraint_xml(region: &str) -> String {
     doc.finish(ROOT)
 }
 
-/// GetBucketVersioning answer: `None` = never enabled (an empty document), else
-/// `Some("Enabled")` / `Some("Suspended")`.
-pub fn versioning_configuration_xml(status: Option<&str>) -> String {
+/// A bucket's versioning status as S3 spells it on the wire (`<Status>`). A bucket that was
+/// never versioned has none: `Option<VersioningStatus>` is `None`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VersioningStatus {
+    /// `Enabled`: every write gets a new version id.
+    Enabled,
+    /// `Suspended`: writes are the null version again; older versions stay.
+    Suspended,
+}
+
+impl VersioningStatus {
+    /// `"Enabled"` / `"Suspended"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VersioningStatus::Enabled => "Enabled",
+            VersioningStatus::Suspended => "Suspended",
+        }
+    }
+}
+
+/// GetBucketVersioning answer: `None` = never enabled (an empty
+/// `<VersioningConfiguration/>`, as S3 answers), else `<Status>Enabled|Suspended</Status>`.
+/// MFA delete is never on in minnow, so `<MfaDelete>` is never sent (S3 sends it only for a
+/// bucket that was once configured with it).
+pub fn versioning_configuration_xml(status: Option<VersioningStatus>) -> String {
     const ROOT: &str = "VersioningConfiguration";
     let mut doc = Doc::new(ROOT);
-    doc.opt_text("Status", status);
+    doc.opt_text("Status", status.map(VersioningStatus::as_str));
     doc.finish(ROOT)
 }
 
@@ -981,7 +1006,44 @@ pub fn parse_create_bucket_configuration(body: &[u8]) -> Result<Option<String>, 
         .map(str::to_owned))
 }
 
-fn malformed(detail: &str) -> S3Error {
+/// Parses a PutBucketVersioning body:
+/// `<VersioningConfiguration><Status>Enabled|Suspended</Status>[<MfaDelete>..</MfaDelete>]`.
+///
+/// - `Status` must be exactly `Enabled` or `Suspended`; anything else, or none, is MalformedXML
+///   (what AWS answers: the schema's enumeration; MinIO refuses the same way).
+/// - `MfaDelete` (botocore's element; `MFADelete` also read, as some SDKs send it):
+///   `Disabled` is what every minnow bucket has and is accepted; `Enabled` is NotImplemented,
+///   since minnow has no MFA devices and silently keeping the bucket without MFA delete would
+///   leave the client believing its versions are protected; any other value is MalformedXML.
+pub fn parse_versioning_configuration(body: &[u8]) -> Result<VersioningStatus, S3Error> {
+    let root = parse_tree(
+        body,
+        "VersioningConfiguration",
+        MAX_VERSIONING_XML_BYTES,
+        64,
+    )?;
+    for name in ["MfaDelete", "MFADelete"] {
+        match root.single_child_text(name)?.map(str::trim) {
+            None | Some("Disabled") => {}
+            Some("Enabled") => {
+                return Err(S3Error::with_message(
+                    S3ErrorCode::NotImplemented,
+                    "MFA Delete is not implemented by minnow",
+                ))
+            }
+            Some(_) => return Err(malformed("MfaDelete must be Enabled or Disabled.")),
+        }
+    }
+    match root.single_child_text("Status")?.map(str::trim) {
+        Some("Enabled") => Ok(VersioningStatus::Enabled),
+        Some("Suspended") => Ok(VersioningStatus::Suspended),
+        Some(_) => Err(malformed("Status must be Enabled or Suspended.")),
+        None => Err(malformed("A VersioningConfiguration needs a Status.")),
+    }
+}
+
+/// MalformedXML with S3's message and what was wrong.
+pub(crate) fn malformed(detail: &str) -> S3Error {
     S3Error::with_message(
         S3ErrorCode::MalformedXML,
         format!(
@@ -993,15 +1055,15 @@ fn malformed(detail: &str) -> S3Error {
 /// An element of a parsed request document: local name (namespace prefix dropped), text
 /// (unescaped, concatenated) and child elements.
 #[derive(Debug, Default)]
-struct Node {
-    name: String,
-    text: String,
-    children: Vec<Node>,
+pub(crate) struct Node {
+    pub(crate) name: String,
+    pub(crate) text: String,
+    pub(crate) children: Vec<Node>,
 }
 
 impl Node {
     /// Text of the only child called `name`; `None` if absent, MalformedXML if repeated.
-    fn single_child_text(&self, name: &str) -> Result<Option<&str>, S3Error> {
+    pub(crate) fn single_child_text(&self, name: &str) -> Result<Option<&str>, S3Error> {
         let mut found = None;
         for child in self.children.iter().filter(|c| c.name == name) {
             if found.is_some() {
@@ -1015,7 +1077,7 @@ impl Node {
 
 /// Parses a whole document into a tree, enforcing the size, depth and element-count limits,
 /// and checks the root element's local name.
-fn parse_tree(
+pub(crate) fn parse_tree(
     body: &[u8],
     root_name: &str,
     max_bytes: usize,
@@ -1361,6 +1423,92 @@ mod tests {
         assert!(!xml.contains("<DeleteMarker><Key>m</Key><VersionId>v1</VersionId><IsLatest>true</IsLatest><LastModified>2024-01-02T03:04:05.678Z</LastModified><ETag>"), "{xml}");
     }
 
+    /// Versions and delete markers come out interleaved in the order given (key order, newest
+    /// first within a key), each with its own element name and fields, and a truncated page
+    /// names where the next one starts.
+    #[test]
+    fn list_versions_interleaved_golden() {
+        const V1: &str = "0b1c2d3e-4f50-4617-8899-aabbccddee01";
+        const V2: &str = "0b1c2d3e-4f50-4617-8899-aabbccddee02";
+        let version = |key: &str, id: &str, is_latest: bool| VersionEntry {
+            key: key.into(),
+            version_id: id.into(),
+            is_latest,
+            last_modified_ns: T,
+            etag: "e".into(),
+            size: 3,
+            storage_class: "STANDARD".into(),
+            delete_marker: false,
+        };
+        let marker = |key: &str, id: &str, is_latest: bool| VersionEntry {
+            delete_marker: true,
+            etag: String::new(),
+            size: 0,
+            storage_class: String::new(),
+            ..version(key, id, is_latest)
+        };
+        let result = ListVersionsResult {
+            bucket: "b".into(),
+            prefix: "d/".into(),
+            key_marker: "d/a".into(),
+            version_id_marker: "null".into(),
+            next_key_marker: Some("d/c d".into()),
+            next_version_id_marker: Some(V1.into()),
+            max_keys: 4,
+            delimiter: None,
+            is_truncated: true,
+            encoding_type_url: true,
+            owner: owner(),
+            entries: vec![
+                marker("d/b", V2, true),
+                version("d/b", V1, false),
+                version("d/b", "null", false),
+                marker("d/c d", V1, true),
+            ],
+            common_prefixes: vec![],
+        };
+        let owner_xml = "<Owner><ID>02d6176db174dc93cb1b899f7c6078f08654445fe8cf1b6ce98d8855f66bdbf4</ID><DisplayName>minnow</DisplayName></Owner>";
+        let stamp = "<LastModified>2024-01-02T03:04:05.678Z</LastModified>";
+        let version_xml = |key: &str, id: &str, latest: &str| {
+            format!(
+                "<Version><Key>{key}</Key><VersionId>{id}</VersionId><IsLatest>{latest}</IsLatest>\
+                 {stamp}<ETag>&quot;e&quot;</ETag><Size>3</Size><StorageClass>STANDARD</StorageClass>\
+                 {owner_xml}</Version>"
+            )
+        };
+        let marker_xml = |key: &str, id: &str, latest: &str| {
+            format!(
+                "<DeleteMarker><Key>{key}</Key><VersionId>{id}</VersionId><IsLatest>{latest}</IsLatest>\
+                 {stamp}{owner_xml}</DeleteMarker>"
+            )
+        };
+        assert_eq!(
+            result.to_xml(),
+            format!(
+                "{}<Name>b</Name><Prefix>d/</Prefix><KeyMarker>d/a</KeyMarker>\
+                 <VersionIdMarker>null</VersionIdMarker><NextKeyMarker>d/c%20d</NextKeyMarker>\
+                 <NextVersionIdMarker>{V1}</NextVersionIdMarker><MaxKeys>4</MaxKeys>\
+                 <IsTruncated>true</IsTruncated><EncodingType>url</EncodingType>{}{}{}{}</ListVersionsResult>",
+                header("ListVersionsResult"),
+                marker_xml("d/b", V2, "true"),
+                version_xml("d/b", V1, "false"),
+                version_xml("d/b", "null", "false"),
+                marker_xml("d/c%20d", V1, "true"),
+            )
+        );
+        // Not truncated: no Next markers even if set.
+        let done = ListVersionsResult {
+            is_truncated: false,
+            ..result
+        };
+        let xml = done.to_xml();
+        assert!(
+            !xml.contains("NextKeyMarker") && !xml.contains("NextVersionIdMarker"),
+            "{xml}"
+        );
+        assert!(xml.contains("<IsTruncated>false</IsTruncated>"), "{xml}");
+    }
+
     #[test]
     fn multipart_documents() {
         let init = InitiateMultipartUploadResult {
@@ -1562,9 +1710,16 @@ mod tests {
             )
         );
         assert_eq!(
-            versioning_configuration_xml(Some("Enabled")),
+            versioning_configuration_xml(Some(VersioningStatus::Enabled)),
             format!(
                 "{}<Status>Enabled</Status></VersioningConfiguration>",
+                header("VersioningConfiguration")
+            )
+        );
+        assert_eq!(
+            versioning_configuration_xml(Some(VersioningStatus::Suspended)),
+            format!(
+                "{}<Status>Suspended</Status></VersioningConfiguration>",
                 header("VersioningConfiguration")
             )
         );
@@ -1903,5 +2058,84 @@ mod tests {
                 .code,
             S3ErrorCode::MalformedXML
         );
+    }
+
+    #[test]
+    fn parse_versioning() {
+        // boto3 put_bucket_versioning / aws s3api put-bucket-versioning bodies.
+        let boto = |inner: &str| {
+            format!(
+                "<VersioningConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">{inner}</VersioningConfiguration>"
+            )
+        };
+        let parse = |body: &str| parse_versioning_configuration(body.as_bytes());
+        assert_eq!(
+            parse(&boto("<Status>Enabled</Status>")),
+            Ok(VersioningStatus::Enabled)
+        );
+        assert_eq!(
+            parse(&boto("<Status>Suspended</Status>")),
+            Ok(VersioningStatus::Suspended)
+        );
+        assert_eq!(
+            parse(&boto(
+                "<MfaDelete>Disabled</MfaDelete><Status>Enabled</Status>"
+            )),
+            Ok(VersioningStatus::Enabled)
+        );
+        // botocore with MFADelete=Disabled (and an x-amz-mfa header, refused elsewhere).
+        assert_eq!(
+            parse(&boto(
+                "<Status>Suspended</Status><MfaDelete>Disabled</MfaDelete>"
+            )),
+            Ok(VersioningStatus::Suspended)
+        );
+        assert_eq!(
+            parse(&format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{}",
+                boto("\n  <Status> Suspended </Status>\n")
+            )),
+            Ok(VersioningStatus::Suspended)
+        );
+        // Unknown elements are ignored.
+        assert_eq!(
+            parse(&boto(
+                "<ExcludeFolders>true</ExcludeFolders><Status>Enabled</Status>"
+            )),
+            Ok(VersioningStatus::Enabled)
+        );
+        let code = |body: &str| parse(body).unwrap_err().code;
+        use S3ErrorCode::*;
+        assert_eq!(
+            code(&boto(
+                "<MfaDelete>Enabled</MfaDelete><Status>Enabled</Status>"
+            )),
+            NotImplemented
+        );
+        assert_eq!(
+            code(&boto(
+                "<MFADelete>Enabled</MFADelete><Status>Enabled</Status>"
+            )),
+            NotImplemented
+        );
+        for bad in [
+            boto("<Status>enabled</Status>"),
+            boto("<Status>Disabled</Status>"),
+            boto("<Status>suspend</Status>"),
+            boto("<Status></Status>"),
+            boto(""),
+            boto("<Status>Enabled</Status><Status>Enabled</Status>"),
+            boto("<MfaDelete>On</MfaDelete><Status>Enabled</Status>"),
+            "<VersioningConfiguration><Status>Enabled</Status>".to_owned(),
+            "<Versioning><Status>Enabled</Status></Versioning>".to_owned(),
+            String::new(),
+            "Enabled".to_owned(),
+            format!(
+                "<VersioningConfiguration>{}</VersioningConfiguration>",
+                " ".repeat(MAX_VERSIONING_XML_BYTES)
+            ),
+        ] {
+            assert_eq!(code(&bad), MalformedXML, "{bad:.80}");
+        }
     }
 }
