@@ -112,11 +112,7 @@ pub async fn object_acl(
     key: &str,
     version_id: Option<&str>,
 ) -> Result<Reply, S3Error> {
-    let versioning = ctx.bucket_config(bucket).await?.versioning;
-    ctx.cluster
-        .head_object(bucket, key, version_id)
-        .await
-        .map_err(|e| super::get::delete_marker_error(e, versioning))?;
+    ctx.cluster.head_object(bucket, key, version_id).await?;
     Ok(Reply::Full(Response::xml(xml::access_control_policy_xml(
         &owner(ctx),
     ))))

@@ -134,7 +134,7 @@ async fn open_source(
                 "The source of a copy request may not specifically refer to a delete marker by version id.",
             ))
         }
-        Err(e) => return Err(super::get::delete_marker_error(e, versioning)),
+        Err(e) => return Err(e.into()),
     };
     if check_conditions(head, &info, &COPY_CONDITIONS) != Precondition::Proceed {
         return Err(S3Error::new(S3ErrorCode::PreconditionFailed));

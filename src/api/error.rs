@@ -25,8 +25,6 @@ impl From<ObjectError> for S3Error {
             Internal(_) => S3ErrorCode::InternalError,
             SlowDown(_) => S3ErrorCode::SlowDown,
             NoSuchVersion { .. } => S3ErrorCode::NoSuchVersion,
-            // Handlers that know the bucket's versioning answer these with their headers
-            // (`api::get::delete_marker_error`); without them, the code alone.
             DeleteMarker { by_id: true, .. } => S3ErrorCode::MethodNotAllowed,
             DeleteMarker { by_id: false, .. } => S3ErrorCode::NoSuchKey,
             TooManyVersions { .. } => S3ErrorCode::MaxVersionsExceeded,
@@ -36,6 +34,15 @@ impl From<ObjectError> for S3Error {
             tracing::error!(code = code.code(), error = %e, at = %at, "request failed");
         }
         match &e {
+            // Delete markers exist only in buckets that have (or had) versioning, where the
+            // null version is shown as `null`.
+            DeleteMarker { version_id, .. } => {
+                let shown = match version_id.as_str() {
+                    "" => minnow_net::s3::router::NULL_VERSION_ID,
+                    id => id,
+                };
+                S3Error::delete_marker(code, shown)
+            }
             // Client-facing text for these comes from the table; the cause stays in the log.
             ReadQuorum { .. }
             | WriteQuorum { .. }

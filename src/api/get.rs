@@ -13,27 +13,6 @@ use super::headers::{
     GET_CONDITIONS,
 };
 use super::{local_set, version_header, Reply, ServerCtx};
-use crate::object::{ObjectError, Versioning};
-
-/// An object-layer error as S3 answers it, a delete marker's version id shown as S3 shows it.
-pub(crate) fn delete_marker_error(e: ObjectError, versioning: Versioning) -> S3Error {
-    match e {
-        ObjectError::DeleteMarker {
-            version_id, by_id, ..
-        } => {
-            let code = match by_id {
-                true => S3ErrorCode::MethodNotAllowed,
-                false => S3ErrorCode::NoSuchKey,
-            };
-            let mut err = S3Error::new(code).with_header("x-amz-delete-marker", "true");
-            if let Some(id) = version_header(&version_id, versioning) {
-                err = err.with_header("x-amz-version-id", id);
-            }
-            err
-        }
-        e => e.into(),
-    }
-}
 
 /// Bytes read from the set per step while streaming.
 const CHUNK_BYTES: u64 = 4 << 20;
@@ -67,10 +46,7 @@ pub async fn get_object(
     } = target;
     let versioning = ctx.bucket_config(bucket).await?.versioning;
     let set = local_set(ctx, key)?;
-    let mut reader = set
-        .open_object(bucket, key, version_id)
-        .await
-        .map_err(|e| delete_marker_error(e, versioning))?;
+    let mut reader = set.open_object(bucket, key, version_id).await?;
     let info = reader.info.clone();
     let mut headers = object_headers(&info, false);
     if let Some(id) = version_header(&info.version_id, versioning) {

@@ -372,6 +372,9 @@ async fn write_error(
     head_request: bool,
 ) -> Result<(), HttpError> {
     let mut resp = Response::new(err.status()).header("content-type", "application/xml");
+    for (name, value) in &err.headers {
+        resp = resp.header(name, value.clone());
+    }
     if err.code == S3ErrorCode::InvalidRange {
         if let Some(size) = err.message.as_deref().and_then(|m| m.strip_prefix("size=")) {
             resp = resp.header("content-range", format!("bytes */{size}"));
@@ -389,7 +392,11 @@ async fn write_error_closing(
     err: S3Error,
 ) -> Result<(), HttpError> {
     let body = err.to_xml(request_id, request_id).into_bytes();
-    let head = ResponseHead::new(err.status())
+    let mut head = ResponseHead::new(err.status());
+    for (name, value) in &err.headers {
+        head = head.with_header(*name, value.clone());
+    }
+    let head = head
         .with_header("x-amz-request-id", request_id)
         .with_header("content-type", "application/xml")
         .with_header("connection", "close")

@@ -6,7 +6,6 @@ use minnow_net::s3::error::S3Error;
 use minnow_net::s3::sigv4::AuthOk;
 use minnow_net::s3::tagging::{parse_tagging, tagging_xml, TagTarget};
 
-use super::get::delete_marker_error;
 use super::{local_set, read_small_body, version_header, Reply, Response, ServerCtx};
 
 /// GetObjectTagging: the version's tags (none is an empty TagSet).
@@ -19,8 +18,7 @@ pub async fn get(
     let versioning = ctx.bucket_config(bucket).await?.versioning;
     let info = local_set(ctx, key)?
         .head_object(bucket, key, version_id)
-        .await
-        .map_err(|e| delete_marker_error(e, versioning))?;
+        .await?;
     let mut resp = Response::xml(tagging_xml(&info.tags));
     if let Some(id) = version_header(&info.version_id, versioning) {
         resp = resp.header("x-amz-version-id", id);
@@ -50,8 +48,7 @@ pub async fn put(
     };
     let info = local_set(ctx, key)?
         .put_object_tags(bucket, key, version_id, tags)
-        .await
-        .map_err(|e| delete_marker_error(e, versioning))?;
+        .await?;
     let mut resp = Response::new(if body { 200 } else { 204 });
     if let Some(id) = version_header(&info.version_id, versioning) {
         resp = resp.header("x-amz-version-id", id);
