@@ -55,13 +55,15 @@ mod drive;
 pub mod drive_lock;
 pub mod format;
 mod local;
+pub mod testing;
 pub mod xl_meta;
 
 #[cfg(test)]
 mod test_util;
 
 pub use drive::{
-    check_path, check_vol, DiskInfo, Drive, DriveError, FileReader, FileWriter, VolInfo,
-    SYS_BUCKETS_DIR, SYS_MULTIPART_DIR, SYS_TMP_DIR, SYS_TRASH_DIR, SYS_VOL,
+    check_path, check_vol, key_from_dir, object_dir, DiskInfo, Drive, DriveError, FileReader,
+    FileWriter, PartState, VolInfo, WalkEntry, WalkRequest, DIR_OBJECT_MARKER, SYS_BUCKETS_DIR,
+    SYS_MULTIPART_DIR, SYS_TMP_DIR, SYS_TRASH_DIR, SYS_VOL,
 };
 pub use local::{writer_memory_bytes, LocalDrive};
