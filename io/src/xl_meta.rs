@@ -1178,7 +1178,16 @@ mod tests {
         "98ffffff01000000",
     );
 
-    const GOLDEN_SMALL_V2: &str = "";
+    /// `small()` with one tag, as format 2.
+    const GOLDEN_SMALL_V2: &str = concat!(
+        "584c4d4e02000000bc000000939644fc030000001d80bc550100000000000000",
+        "00000000a0000000030000000000000002000000010000000000000003000000",
+        "00000000ffffffffffffffffe8ffffff0000000074ffffffffffffff31ffffff",
+        "ffffffffffffffffffffffff0000000000000000000000000000000065ffffff",
+        "ffffffff00000000000000000000000000000000000000000000000000000000",
+        "00000000000000008cffffff0000000084ffffff010000009cffffff00000000",
+        "94ffffff000000000000000088ffffff01000000010203",
+    );
 
     #[test]
     fn versions_stay_newest_first() {

@@ -187,14 +187,8 @@ impl LocalDrive {
                 check_vol(name)?;
                 Some((src_vol_dir, src, paths.dir.join(name)))
             }
-            (Some(_), None) => {
-                return Err(DriveError::invalid(
-                    op,
-                    "version.data_dir",
-                    "a version committed with staged data needs a data directory",
-                ))
-            }
-            (None, _) => None,
+            // An inline version (or a delete marker) has nothing staged to move.
+            (_, None) | (None, _) => None,
         };
         let existing = self.load_xl(&paths).await?;
         let (bytes, replaced) =
