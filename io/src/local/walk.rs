@@ -32,8 +32,12 @@
 //!
 //! [`FIRST_READ_BYTES`]: crate::xl_meta::FIRST_READ_BYTES
 
+use std::cell::RefCell;
+use std::cmp::Ordering;
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use std::time::{Duration, SystemTime};
 
 use super::versions::read_metadata_prefix;
 use super::{blocking, io_error, is_missing, run_blocking};
@@ -45,15 +49,83 @@ use crate::DriveError;
 const EXAMINE_BATCH: usize = 256;
 /// Most xl.meta reads in flight at once.
 const META_READS_IN_FLIGHT: usize = 64;
+/// Listings kept for the next pages of a walk ([`cached_list`]).
+const CACHED_LISTINGS: usize = 8;
+/// A directory whose mtime is at least this old when listed may be cached: any later change
+/// of it then gets a different mtime (timestamps are coarse, a few ms).
+const SETTLED: Duration = Duration::from_secs(2);
 
-/// One step of the walk in a directory: the key of a child, or the subtree below it.
-#[derive(Debug)]
-struct Unit {
-    /// What the unit sorts by: the key, or the subtree's prefix (ending with '/').
-    name: String,
-    /// Index of the child directory in its frame.
-    child: usize,
-    subtree: bool,
+/// A listed directory: its child directories, and its units (the key of a child, or the
+/// subtree below it) sorted by their name relative to the directory: the child's name, with
+/// a '/' for the subtree; the folder object of the directory itself (child
+/// [`DIR_OBJECT_MARKER`]) is the name "" and sorts first.
+#[derive(Debug, Default)]
+struct Listing {
+    children: Vec<String>,
+    /// (child index, is the subtree).
+    units: Vec<(u32, bool)>,
+    /// A [`DIR_OBJECT_MARKER`] child is the directory's folder object (not in the volume root).
+    has_folder_key: bool,
+}
+
+impl Listing {
+    fn new(mut children: Vec<String>, in_root: bool) -> Listing {
+        children.sort_unstable();
+        let mut units = Vec::with_capacity(children.len() * 2);
+        for (child, name) in children.iter().enumerate() {
+            units.push((child as u32, false));
+            if in_root || name != DIR_OBJECT_MARKER {
+                units.push((child as u32, true));
+            }
+        }
+        let mut listing = Listing {
+            children,
+            units: Vec::new(),
+            has_folder_key: !in_root,
+        };
+        units.sort_unstable_by(|a, b| listing.cmp_units(*a, *b));
+        listing.units = units;
+        listing
+    }
+
+    /// The unit's relative name: (bytes, trailing '/').
+    fn rel(&self, (child, subtree): (u32, bool)) -> (&[u8], bool) {
+        let name = self.children[child as usize].as_str();
+        if !subtree && self.has_folder_key && name == DIR_OBJECT_MARKER {
+            return (b"", false);
+        }
+        (name.as_bytes(), subtree)
+    }
+
+    fn cmp_units(&self, a: (u32, bool), b: (u32, bool)) -> Ordering {
+        let (a, a_slash) = self.rel(a);
+        let (b, b_slash) = self.rel(b);
+        a.iter()
+            .chain(a_slash.then_some(&b'/'))
+            .cmp(b.iter().chain(b_slash.then_some(&b'/')))
+    }
+
+    /// Order of the unit's relative name against `target`.
+    fn cmp_to(&self, unit: (u32, bool), target: &[u8]) -> Ordering {
+        let (name, slash) = self.rel(unit);
+        name.iter()
+            .chain(slash.then_some(&b'/'))
+            .cmp(target.iter())
+    }
+
+    fn starts_with(&self, unit: (u32, bool), prefix: &[u8]) -> bool {
+        let (name, slash) = self.rel(unit);
+        if name.len() >= prefix.len() {
+            return name.starts_with(prefix);
+        }
+        slash && prefix.len() == name.len() + 1 && prefix.starts_with(name) && prefix.ends_with(b"/")
+    }
+}
+
+thread_local! {
+    /// Recent listings by directory path and mtime (this executor's walks only).
+    static LISTINGS: RefCell<Vec<(PathBuf, SystemTime, Rc<Listing>)>> =
+        const { RefCell::new(Vec::new()) };
 }
 
 /// What a trip found in a child directory.
@@ -69,93 +141,82 @@ struct Examined {
     meta: Option<Result<Vec<u8>, DriveError>>,
 }
 
-/// One directory being walked.
+/// One directory being walked: its units from `next` on (all of whose names are > `after`,
+/// but the subtree that holds `after`), while they start with the prefix.
 struct Frame {
     /// "" or ends with '/'.
     dir: String,
-    children: Vec<String>,
+    listing: Rc<Listing>,
     examined: Vec<Option<Examined>>,
-    units: Vec<Unit>,
     next: usize,
-}
-
-struct Filter<'a> {
-    prefix: &'a str,
-    after: &'a str,
-    /// The directory whose subtrees are prefixes (delimiter "/"), if any.
-    rollup_dir: Option<&'a str>,
-}
-
-impl Filter<'_> {
-    fn key(&self, key: &str) -> bool {
-        key.starts_with(self.prefix) && key > self.after
-    }
-
-    /// Can a unit for the subtree `dir` (ending with '/') yield anything?
-    fn subtree(&self, frame_dir: &str, dir: &str) -> bool {
-        if self.rollup_dir == Some(frame_dir) {
-            // A prefix is returned once, itself above `after`.
-            return dir.starts_with(self.prefix) && dir > self.after;
-        }
-        subtree_may_match(dir, self.prefix, self.after)
-    }
-}
-
-/// Can a key starting with `dir` (which ends with '/') start with `prefix` and be > `after`?
-fn subtree_may_match(dir: &str, prefix: &str, after: &str) -> bool {
-    let prefix_ok = dir.starts_with(prefix) || prefix.starts_with(dir);
-    // Every key under `dir` is <= after iff after is above `dir` and outside it.
-    let above_start = after < dir || after.starts_with(dir);
-    prefix_ok && above_start
+    /// The prefix the units' relative names must start with ("" for frames below the
+    /// prefix's directory).
+    rel_prefix: String,
+    /// The delimiter rolls this frame's subtrees up into prefixes.
+    rollup: bool,
 }
 
 impl Frame {
-    /// The frame of directory `dir` with these child directories (any order).
-    fn new(dir: String, mut children: Vec<String>, filter: &Filter<'_>) -> Frame {
-        children.sort_unstable();
-        let mut units = Vec::new();
-        for (child, name) in children.iter().enumerate() {
-            if name == DIR_OBJECT_MARKER && !dir.is_empty() {
-                // The folder object `dir` itself: the first key of its subtree.
-                if filter.key(&dir) {
-                    units.push(Unit {
-                        name: dir.clone(),
-                        child,
-                        subtree: false,
-                    });
+    fn new(dir: String, listing: Rc<Listing>, prefix: &str, after: &str, rollup: bool) -> Frame {
+        let rel_prefix = prefix.strip_prefix(dir.as_str()).unwrap_or("").to_string();
+        let next = match after.strip_prefix(dir.as_str()) {
+            // `after` is inside this directory: the first unit above it, or the subtree
+            // holding it (not for a rolled-up prefix: it was returned already).
+            Some(rel) => {
+                let rel = rel.as_bytes();
+                let mut next = listing
+                    .units
+                    .partition_point(|&u| listing.cmp_to(u, rel) != Ordering::Greater);
+                if next > 0 && !rollup {
+                    let before = listing.units[next - 1];
+                    let (name, slash) = listing.rel(before);
+                    if slash && rel.len() > name.len() && rel.starts_with(name) && rel[name.len()] == b'/' {
+                        next -= 1;
+                    }
                 }
-                continue;
+                next
             }
-            let key = format!("{dir}{name}");
-            let subtree = format!("{key}/");
-            if filter.subtree(&dir, &subtree) {
-                units.push(Unit {
-                    name: subtree,
-                    child,
-                    subtree: true,
-                });
-            }
-            if filter.key(&key) {
-                units.push(Unit {
-                    name: key,
-                    child,
-                    subtree: false,
-                });
-            }
-        }
-        units.sort_unstable_by(|a, b| a.name.cmp(&b.name));
-        let examined = children.iter().map(|_| None).collect();
+            None if after < dir.as_str() => 0,
+            None => listing.units.len(), // every key here is <= after
+        };
+        // Skip to the prefix.
+        let p = rel_prefix.as_bytes();
+        let from_prefix = listing
+            .units
+            .partition_point(|&u| listing.cmp_to(u, p) == Ordering::Less);
+        let examined = (0..listing.children.len()).map(|_| None).collect();
         Frame {
             dir,
-            children,
+            next: next.max(from_prefix),
+            listing,
             examined,
-            units,
-            next: 0,
+            rel_prefix,
+            rollup,
         }
     }
 
+    /// The unit at `at`, if it is still in the frame's range (starts with the prefix).
+    fn unit(&self, at: usize) -> Option<(u32, bool)> {
+        let unit = *self.listing.units.get(at)?;
+        self.listing
+            .starts_with(unit, self.rel_prefix.as_bytes())
+            .then_some(unit)
+    }
+
+    /// The full name of a unit: the key, or the subtree's prefix (ending with '/').
+    fn name(&self, unit: (u32, bool)) -> String {
+        let (rel, slash) = self.listing.rel(unit);
+        let mut name = String::with_capacity(self.dir.len() + rel.len() + 1);
+        name.push_str(&self.dir);
+        name.push_str(std::str::from_utf8(rel).unwrap_or_default());
+        if slash {
+            name.push('/');
+        }
+        name
+    }
+
     fn child_path(&self, vol_dir: &Path, child: usize) -> PathBuf {
-        vol_dir.join(&self.dir).join(&self.children[child])
+        vol_dir.join(&self.dir).join(&self.listing.children[child])
     }
 }
 
@@ -207,26 +268,82 @@ async fn examine(paths: Vec<PathBuf>, rollup: Vec<bool>) -> Result<Vec<Examined>
     .await
 }
 
-/// List the directory `vol_dir/dir` (names of its subdirectories); a directory that is gone
-/// holds nothing.
-async fn list(vol_dir: &Path, dir: &str, require_vol: bool) -> Result<Vec<String>, DriveError> {
-    let vol_dir = vol_dir.to_path_buf();
-    let dir = dir.to_string();
-    run_blocking(move || {
+/// What a listing trip found.
+enum Listed {
+    /// The directory's mtime is the cached one.
+    Unchanged,
+    Fresh {
+        children: Vec<String>,
+        /// Some when the directory had settled and the listing may be cached.
+        mtime: Option<SystemTime>,
+    },
+}
+
+/// The listing of `vol_dir/dir` (one trip: a stat, and a readdir unless the directory is
+/// unchanged since a recent walk listed it); a directory that is gone holds nothing. With
+/// `require_vol`, VolumeNotFound when the volume is gone.
+async fn cached_list(vol_dir: &Path, dir: &str, require_vol: bool) -> Result<Rc<Listing>, DriveError> {
+    let full = vol_dir.join(dir);
+    let cached = LISTINGS.with_borrow(|cache| {
+        cache
+            .iter()
+            .find(|(path, _, _)| *path == full)
+            .map(|(_, mtime, listing)| (*mtime, listing.clone()))
+    });
+    let known = cached.as_ref().map(|(mtime, _)| *mtime);
+    let (vol_dir, path) = (vol_dir.to_path_buf(), full.clone());
+    let listed = run_blocking(move || {
         if require_vol {
             blocking::require_vol(&vol_dir)?;
         }
-        let full = vol_dir.join(&dir);
-        match blocking::read_dir(&full) {
-            Ok(entries) => Ok(entries
+        let mtime = match fs::metadata(&path) {
+            Ok(meta) => meta.modified().ok(),
+            Err(e) if is_missing(&e) => {
+                return Ok(Listed::Fresh {
+                    children: Vec::new(),
+                    mtime: None,
+                })
+            }
+            Err(e) => return Err(io_error("walk", path, e)),
+        };
+        if mtime.is_some() && mtime == known {
+            return Ok(Listed::Unchanged);
+        }
+        let children = match blocking::read_dir(&path) {
+            Ok(entries) => entries
                 .into_iter()
                 .filter_map(|(name, is_dir)| is_dir.then_some(name))
-                .collect()),
-            Err(e) if is_missing(&e) => Ok(Vec::new()),
-            Err(e) => Err(io_error("walk", full, e)),
-        }
+                .collect(),
+            Err(e) if is_missing(&e) => Vec::new(),
+            Err(e) => return Err(io_error("walk", path, e)),
+        };
+        let settled = mtime.filter(|m| {
+            SystemTime::now()
+                .duration_since(*m)
+                .is_ok_and(|age| age >= SETTLED)
+        });
+        Ok(Listed::Fresh {
+            children,
+            mtime: settled,
+        })
     })
-    .await
+    .await?;
+    match listed {
+        Listed::Unchanged => Ok(cached.map(|(_, listing)| listing).unwrap_or_default()),
+        Listed::Fresh { children, mtime } => {
+            let listing = Rc::new(Listing::new(children, dir.is_empty()));
+            LISTINGS.with_borrow_mut(|cache| {
+                cache.retain(|(path, _, _)| *path != full);
+                if let Some(mtime) = mtime {
+                    if cache.len() >= CACHED_LISTINGS {
+                        cache.remove(0);
+                    }
+                    cache.push((full, mtime, listing.clone()));
+                }
+            });
+            Ok(listing)
+        }
+    }
 }
 
 pub(super) async fn walk(
@@ -234,6 +351,7 @@ pub(super) async fn walk(
     request: &WalkRequest,
 ) -> Result<Vec<WalkEntry>, DriveError> {
     let prefix = request.prefix.as_str();
+    let after = request.after.as_str();
     // Start at the deepest directory the prefix names: "a/b/c" -> "a/b/".
     let base = match prefix.rfind('/') {
         Some(at) => &prefix[..=at],
@@ -248,35 +366,31 @@ pub(super) async fn walk(
         .await?;
         return Ok(Vec::new());
     }
-    let filter = Filter {
-        prefix,
-        after: &request.after,
-        rollup_dir: (request.delimiter.as_deref() == Some("/")).then_some(base),
-    };
+    let rollup = request.delimiter.as_deref() == Some("/");
     let limit = request.limit;
     let mut out = Vec::new();
-    let root_children = list(&vol_dir, base, true).await?;
-    let mut stack = vec![Frame::new(base.to_string(), root_children, &filter)];
+    let listing = cached_list(&vol_dir, base, true).await?;
+    let mut stack = vec![Frame::new(base.to_string(), listing, prefix, after, rollup)];
     while let Some(frame) = stack.last_mut() {
-        if frame.next >= frame.units.len() {
+        if frame.unit(frame.next).is_none() {
             stack.pop();
             continue;
         }
-        prepare(&vol_dir, frame, &filter, limit - out.len()).await?;
+        prepare(&vol_dir, frame, limit - out.len()).await?;
         // Take the units in order; stop when a subtree is descended into (a new frame).
         let mut descend = None;
-        while frame.next < frame.units.len() {
-            let unit = &frame.units[frame.next];
-            let Some(examined) = frame.examined[unit.child].as_mut() else {
+        while let Some(unit) = frame.unit(frame.next) {
+            let (child, subtree) = (unit.0 as usize, unit.1);
+            let name = frame.name(unit);
+            let Some(examined) = frame.examined[child].as_mut() else {
                 break; // beyond what was prepared
             };
-            if !unit.subtree {
+            if !subtree {
                 if examined.has_meta && examined.meta.is_none() {
                     break; // its read was not started: prepare again
                 }
                 frame.next += 1;
-                let key = unit.name.clone();
-                if let Some(entry) = object_entry(key, examined, request.all_versions)? {
+                if let Some(entry) = object_entry(name, examined, request.all_versions)? {
                     out.push(entry);
                     if out.len() >= limit {
                         return Ok(out);
@@ -285,9 +399,9 @@ pub(super) async fn walk(
                 continue;
             }
             frame.next += 1;
-            if filter.rollup_dir == Some(frame.dir.as_str()) {
+            if frame.rollup {
                 if examined.holds_key {
-                    out.push(WalkEntry::Prefix(unit.name.clone()));
+                    out.push(WalkEntry::Prefix(name));
                     if out.len() >= limit {
                         return Ok(out);
                     }
@@ -301,7 +415,8 @@ pub(super) async fn walk(
                 .cloned()
                 .collect();
             if !subdirs.is_empty() {
-                descend = Some(Frame::new(unit.name.clone(), subdirs, &filter));
+                let listing = Rc::new(Listing::new(subdirs, false));
+                descend = Some(Frame::new(name, listing, prefix, after, false));
                 break;
             }
         }
@@ -314,24 +429,19 @@ pub(super) async fn walk(
 
 /// Make the units from `frame.next` on ready: examine the next children (one trip), and start
 /// and finish the xl.meta reads of the next keys (concurrently), at most `wanted` of them.
-async fn prepare(
-    vol_dir: &Path,
-    frame: &mut Frame,
-    filter: &Filter<'_>,
-    wanted: usize,
-) -> Result<(), DriveError> {
-    let rollup_here = filter.rollup_dir == Some(frame.dir.as_str());
+async fn prepare(vol_dir: &Path, frame: &mut Frame, wanted: usize) -> Result<(), DriveError> {
     // Children to examine: those of the next units, in unit order, not yet examined.
     let mut to_examine: Vec<usize> = Vec::new();
-    let mut keys_ahead = 0;
-    for unit in &frame.units[frame.next..] {
-        if to_examine.len() >= EXAMINE_BATCH || keys_ahead >= wanted {
+    let mut at = frame.next;
+    while let Some((child, _)) = frame.unit(at) {
+        if to_examine.len() >= EXAMINE_BATCH.min(wanted) {
             break;
         }
-        if frame.examined[unit.child].is_none() && !to_examine.contains(&unit.child) {
-            to_examine.push(unit.child);
+        let child = child as usize;
+        if frame.examined[child].is_none() && !to_examine.contains(&child) {
+            to_examine.push(child);
         }
-        keys_ahead += 1;
+        at += 1;
     }
     if !to_examine.is_empty() {
         let paths = to_examine
@@ -340,7 +450,7 @@ async fn prepare(
             .collect();
         let rollup = to_examine
             .iter()
-            .map(|&child| rollup_here && frame.children[child] != DIR_OBJECT_MARKER)
+            .map(|&child| frame.rollup && frame.listing.children[child] != DIR_OBJECT_MARKER)
             .collect();
         let found = examine(paths, rollup).await?;
         for (child, examined) in to_examine.into_iter().zip(found) {
@@ -349,16 +459,18 @@ async fn prepare(
     }
     // Reads: the keys of the next units that hold xl.meta and were not read yet.
     let mut reads: Vec<usize> = Vec::new();
-    for unit in &frame.units[frame.next..] {
+    let mut at = frame.next;
+    while let Some((child, subtree)) = frame.unit(at) {
         if reads.len() >= META_READS_IN_FLIGHT.min(wanted) {
             break;
         }
-        let Some(examined) = &frame.examined[unit.child] else {
+        let Some(examined) = &frame.examined[child as usize] else {
             break;
         };
-        if !unit.subtree && examined.has_meta && examined.meta.is_none() {
-            reads.push(unit.child);
+        if !subtree && examined.has_meta && examined.meta.is_none() {
+            reads.push(child as usize);
         }
+        at += 1;
     }
     let results = futures::future::join_all(reads.iter().map(|&child| {
         let path = frame.child_path(vol_dir, child).join(FILE_NAME);
@@ -372,13 +484,12 @@ async fn prepare(
     }))
     .await;
     for (child, result) in reads.into_iter().zip(results) {
-        let examined = frame.examined[child]
-            .as_mut()
-            .expect("read only for examined children");
-        if let Ok(bytes) = &result {
-            examined.data_dirs = xl_meta::data_dirs(bytes).unwrap_or_default();
+        if let Some(examined) = frame.examined[child].as_mut() {
+            if let Ok(bytes) = &result {
+                examined.data_dirs = xl_meta::data_dirs(bytes).unwrap_or_default();
+            }
+            examined.meta = Some(result);
         }
-        examined.meta = Some(result);
     }
     Ok(())
 }
@@ -409,18 +520,49 @@ fn object_entry(
 mod tests {
     use super::*;
 
+    fn order(children: &[&str], in_root: bool) -> Vec<String> {
+        let listing = Listing::new(children.iter().map(|s| s.to_string()).collect(), in_root);
+        listing
+            .units
+            .iter()
+            .map(|&u| {
+                let (name, slash) = listing.rel(u);
+                format!("{}{}", std::str::from_utf8(name).unwrap(), if slash { "/" } else { "" })
+            })
+            .collect()
+    }
+
     #[test]
-    fn subtree_pruning() {
-        assert!(subtree_may_match("a/", "", ""));
-        assert!(subtree_may_match("a/", "a", ""));
-        assert!(subtree_may_match("a/", "a/b", ""));
-        assert!(!subtree_may_match("a/", "b", ""));
-        assert!(!subtree_may_match("a/", "a-", ""));
-        assert!(subtree_may_match("a/", "", "a"));
-        assert!(subtree_may_match("a/", "", "a/"));
-        assert!(subtree_may_match("a/", "", "a/zzz"));
-        assert!(!subtree_may_match("a/", "", "a0"));
-        assert!(!subtree_may_match("a/", "", "b"));
-        assert!(subtree_may_match("b/", "", "a/zzz"));
+    fn units_sort_by_name_with_subtrees_after_their_siblings() {
+        assert_eq!(
+            order(&["b", "a-b", "a", "a!", DIR_OBJECT_MARKER], false),
+            ["", "a", "a!", "a!/", "a-b", "a-b/", "a/", "b", "b/"]
+        );
+        // In the volume root the marker is an ordinary name (never written by minnow).
+        assert_eq!(order(&[DIR_OBJECT_MARKER], true), ["__XLDIR__", "__XLDIR__/"]);
+    }
+
+    #[test]
+    fn frames_start_after_after_and_at_the_prefix() {
+        let listing = Rc::new(Listing::new(
+            ["a", "a!", "a-b", "ab", "b"].iter().map(|s| format!("{s}")).collect(),
+            false,
+        ));
+        let first = |prefix: &str, after: &str, rollup: bool| {
+            let frame = Frame::new("d/".into(), listing.clone(), prefix, after, rollup);
+            frame.unit(frame.next).map(|u| frame.name(u))
+        };
+        assert_eq!(first("", "", false).as_deref(), Some("d/a"));
+        assert_eq!(first("", "d/a", false).as_deref(), Some("d/a!"));
+        // Inside a subtree: that subtree, unless it was rolled up into a prefix.
+        assert_eq!(first("", "d/a/x", false).as_deref(), Some("d/a/"));
+        assert_eq!(first("", "d/a/x", true).as_deref(), Some("d/ab"));
+        assert_eq!(first("", "d/a/", true).as_deref(), Some("d/ab"));
+        assert_eq!(first("d/a-", "", false).as_deref(), Some("d/a-b"));
+        assert_eq!(first("d/c", "", false), None);
+        assert_eq!(first("", "c", false).as_deref(), Some("d/a"));
+        assert_eq!(first("", "e", false), None);
+        assert_eq!(first("", "d/b/", false).as_deref(), Some("d/b/"));
+        assert_eq!(first("", "d/b/", true), None);
     }
 }
