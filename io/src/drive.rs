@@ -8,7 +8,7 @@
 //! * **Paths are relative and checked.** `vol` is one path component (a bucket name or
 //!   [`SYS_VOL`]); `path` is one or more components joined by `'/'`. A component that is empty,
 //!   `"."`, `".."` or holds a NUL byte, and any absolute path, is refused with
-//!   [`DriveError::Io`] of kind [`std::io::ErrorKind::InvalidInput`] before anything is touched.
+//!   [`DriveError::InvalidArgument`] before anything is touched.
 //!   [`check_vol`] and [`check_path`] implement the rule for every implementation.
 //! * **Errors are values that say what went wrong**, not strings: the object layer counts
 //!   [`DriveError::FileNotFound`] towards "object absent" quorum, [`DriveError::Corrupt`] towards
@@ -57,7 +57,7 @@ pub struct DiskInfo {
 /// Everything a drive operation can report: kinds the object layer decides on, each a plain
 /// value that survives a network hop unchanged (no `io::Error` inside), so a remote drive
 /// reports exactly what a local one would.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize)]
 pub enum DriveError {
     /// The volume (bucket directory) does not exist.
     #[error("volume not found")]

@@ -102,7 +102,7 @@ pub fn inspect_format(root: &Path) -> Result<FormatFile, DriveError> {
 /// `Offline`: the root is missing or not a directory. Damaged or foreign: `Corrupt`.
 pub fn read_format(root: &Path) -> Result<Option<FormatJson>, DriveError> {
     let corrupt = |reason: String| DriveError::Corrupt {
-        path: root.join(FORMAT_FILE),
+        path: root.join(FORMAT_FILE).display().to_string(),
         reason,
     };
     match inspect_format(root)? {
@@ -117,11 +117,8 @@ pub fn write_format(root: &Path, f: &FormatJson) -> Result<(), DriveError> {
     check_root(root)?;
     let path = root.join(FORMAT_FILE);
     let tmp = root.join(format!(".{FORMAT_FILE}.tmp"));
-    let mut bytes = serde_json::to_vec_pretty(f).map_err(|e| DriveError::Io {
-        op: "write_format",
-        path: path.clone(),
-        source: io::Error::other(e),
-    })?;
+    let mut bytes = serde_json::to_vec_pretty(f)
+        .map_err(|e| io_error("write_format", &path, io::Error::other(e)))?;
     bytes.push(b'\n');
     let write = || -> io::Result<()> {
         let mut file = fs::File::create(&tmp)?;

@@ -6,12 +6,14 @@
 //!   [`LocalDrive`];
 //! * [`LocalDrive`] (local/): a directory on this node, on glommio (io_uring): O_DIRECT shard
 //!   files through a per-core pool of aligned buffers, atomic small-file replacement, the
-//!   commit protocol (`rename_data`), ordered key listing (`walk`);
+//!   commit protocol and the version calls (`rename_data`, `write_version`, ...), ordered key
+//!   listing (`walk_versions`);
 //! * [`format`]: `format.json`, the identity of a drive (JSON, for operators);
 //! * [`drive_lock`]: what a drive directory is (device, inode) and one process per drive
 //!   (an exclusive `flock` held for the life of the process);
-//! * [`xl_meta`]: `xl.meta`, the per-object version list (rkyv archive behind a checksummed
-//!   header).
+//! * [`xl_meta`]: `xl.meta`, the per-object version list (format 2: a metadata section of
+//!   per-version rkyv records and an inline-data section, each checksummed);
+//! * [`testing`]: a fault-injecting drive for the tests of the layers above.
 //!
 //! It never imports `minnow-net` (no HTTP or S3 types reach storage) nor the object layer;
 //! it knows nothing of erasure coding beyond the numbers `xl.meta` records.
@@ -35,13 +37,19 @@
 //!     let mut w = drive.create_file(minnow_io::SYS_VOL, "tmp/u1/dd/part.1", 5).await?;
 //!     w.write(b"hello").await?;
 //!     assert_eq!(w.finish().await?, 5);
-//!     let meta = minnow_io::xl_meta::encode(&minnow_io::xl_meta::XlMeta::default());
+//!     let version = minnow_io::xl_meta::ObjectVersion {
+//!         size: 5,
+//!         data_dir: Some("dd".to_string()),
+//!         ..Default::default()
+//!     };
 //!     drive
-//!         .rename_data(minnow_io::SYS_VOL, "tmp/u1/dd", Some("dd"), "photos", "cat.jpg", &meta)
+//!         .rename_data(minnow_io::SYS_VOL, "tmp/u1/dd", "photos", "cat.jpg", version)
 //!         .await?;
-//!     assert_eq!(drive.read_file("photos", "cat.jpg/dd/part.1", 1, 3).await?, b"ell");
-//!     let keys = drive.walk("photos", "", "", 1000).await?;
-//!     assert_eq!(keys[0].0, "cat.jpg");
+//!     let file = drive.open_file("photos", "cat.jpg/dd/part.1").await?;
+//!     assert_eq!(file.read_at(1, 3).await?, b"ell");
+//!     let request = minnow_io::WalkRequest { limit: 1000, ..Default::default() };
+//!     let keys = drive.walk_versions("photos", &request).await?;
+//!     assert_eq!(keys[0].name(), "cat.jpg");
 //!     Ok::<(), minnow_io::DriveError>(())
 //! })
 //! .unwrap();
@@ -55,13 +63,15 @@ mod drive;
 pub mod drive_lock;
 pub mod format;
 mod local;
+pub mod testing;
 pub mod xl_meta;
 
 #[cfg(test)]
 mod test_util;
 
 pub use drive::{
-    check_path, check_vol, DiskInfo, Drive, DriveError, FileReader, FileWriter, VolInfo,
-    SYS_BUCKETS_DIR, SYS_MULTIPART_DIR, SYS_TMP_DIR, SYS_TRASH_DIR, SYS_VOL,
+    check_path, check_vol, key_from_dir, object_dir, DiskInfo, Drive, DriveError, FileReader,
+    FileWriter, PartState, VolInfo, WalkEntry, WalkRequest, DIR_OBJECT_MARKER, SYS_BUCKETS_DIR,
+    SYS_MULTIPART_DIR, SYS_TMP_DIR, SYS_TRASH_DIR, SYS_VOL,
 };
 pub use local::{writer_memory_bytes, LocalDrive};

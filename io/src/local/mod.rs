@@ -48,11 +48,14 @@
 mod blocking;
 pub(crate) mod buffers;
 mod sync_group;
+mod versions;
 mod walk;
 mod writer;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod version_tests;
 
 use std::fs;
 use std::io;
@@ -67,6 +70,8 @@ use glommio::GlommioError;
 
 use crate::drive::{check_path, check_vol};
 use crate::format::new_uuid;
+use crate::drive::{PartState, WalkEntry, WalkRequest};
+use crate::xl_meta::ObjectVersion;
 use crate::{
     DiskInfo, Drive, DriveError, FileReader, FileWriter, VolInfo, SYS_BUCKETS_DIR,
     SYS_MULTIPART_DIR, SYS_TMP_DIR, SYS_TRASH_DIR, SYS_VOL,
@@ -79,7 +84,7 @@ use writer::DmaFileWriter;
 
 /// Name of the O_DIRECT probe file in `SYS_VOL/tmp` (see the module invariants).
 const PROBE_FILE: &str = ".probe";
-/// Largest single O_DIRECT read issued by `read_file`.
+/// Largest single O_DIRECT read issued by `FileReader::read_at`.
 const READ_CHUNK_BYTES: usize = 4 << 20;
 
 /// A drive that is a directory on this node. Create with [`LocalDrive::open`] on the executor
@@ -289,7 +294,11 @@ pub(crate) fn io_error(op: &'static str, path: PathBuf, source: io::Error) -> Dr
     if full {
         DriveError::DiskFull
     } else {
-        DriveError::Io { op, path, source }
+        DriveError::Faulty {
+            op: op.to_string(),
+            path: path.display().to_string(),
+            reason: source.to_string(),
+        }
     }
 }
 
@@ -556,79 +565,6 @@ impl Drive for LocalDrive {
         Ok(Box::new(self.open_direct(vol, path).await?))
     }
 
-    async fn read_file(
-        &self,
-        vol: &str,
-        path: &str,
-        offset: u64,
-        len: usize,
-    ) -> Result<Vec<u8>, DriveError> {
-        let reader = self.open_direct(vol, path).await?;
-        let read = reader.read_at(offset, len).await;
-        let closed = reader.file.close().await.map_err(from_glommio);
-        let bytes = read?;
-        closed.map_err(|e| io_error("read_file", reader.path.clone(), e))?;
-        Ok(bytes)
-    }
-
-    async fn rename_data(
-        &self,
-        src_vol: &str,
-        src_path: &str,
-        data_dir: Option<&str>,
-        dst_vol: &str,
-        dst_path: &str,
-        xl_meta: &[u8],
-    ) -> Result<(), DriveError> {
-        let (src_vol_dir, src) = self.file_path(src_vol, src_path)?;
-        let (dst_vol_dir, dst_dir) = self.file_path(dst_vol, dst_path)?;
-        let data_dst = match data_dir {
-            Some(name) => {
-                check_vol(name)?;
-                Some(dst_dir.join(name))
-            }
-            None => None,
-        };
-        // Stage the new xl.meta first (if that fails, disk full, nothing changed); its barrier
-        // makes it and the staged part files durable before either is published.
-        let mut mutation = self.sync.begin();
-        let tmp = self
-            .stage_tmp(&mut mutation, xl_meta, "rename_data")
-            .await?;
-        let meta_dst = dst_dir.join(crate::xl_meta::FILE_NAME);
-        let dst_rel = dst_path.to_string();
-        // Shared: nothing that an O_DIRECT open could be looking for vanishes here (the staged
-        // directory and the temp file are this commit's own; xl.meta is replaced, not removed).
-        let guard = self.shared().await?;
-        run_blocking(move || {
-            let committed = (|| {
-                if data_dst.is_some() {
-                    // A missing source fails before anything is created at the destination.
-                    match fs::symlink_metadata(&src) {
-                        Ok(_) => {}
-                        Err(e) if is_missing(&e) => {
-                            require_vol(&src_vol_dir)?;
-                            return Err(DriveError::FileNotFound);
-                        }
-                        Err(e) => return Err(io_error("rename_data", src, e)),
-                    }
-                }
-                mkdir_all(&dst_vol_dir, &dst_rel)?;
-                if let Some(data_dst) = &data_dst {
-                    fs::rename(&src, data_dst).map_err(|e| io_error("rename_data", src, e))?;
-                }
-                fs::rename(&tmp, &meta_dst).map_err(|e| io_error("rename_data", meta_dst, e))
-            })();
-            if committed.is_err() {
-                let _ = fs::remove_file(&tmp);
-            }
-            committed
-        })
-        .await?;
-        drop(guard);
-        self.durable(&mut mutation, "rename_data").await
-    }
-
     async fn rename(
         &self,
         src_vol: &str,
@@ -739,15 +675,97 @@ impl Drive for LocalDrive {
         .await
     }
 
-    async fn walk(
+
+    async fn read_version(
         &self,
         vol: &str,
-        prefix: &str,
-        start_after: &str,
-        limit: usize,
-    ) -> Result<Vec<(String, Vec<u8>)>, DriveError> {
+        dir: &str,
+        version_id: Option<&str>,
+        with_data: bool,
+    ) -> Result<ObjectVersion, DriveError> {
+        self.read_one_version(vol, dir, version_id, with_data).await
+    }
+
+    async fn read_xl(&self, vol: &str, dir: &str) -> Result<Vec<u8>, DriveError> {
+        let paths = self.object_paths(vol, dir)?;
+        self.load_xl(&paths)
+            .await?
+            .ok_or(DriveError::FileNotFound)
+    }
+
+    async fn rename_data(
+        &self,
+        src_vol: &str,
+        src_path: &str,
+        vol: &str,
+        dir: &str,
+        version: ObjectVersion,
+    ) -> Result<Option<ObjectVersion>, DriveError> {
+        let staged = self.file_path(src_vol, src_path)?;
+        self.add_version(vol, dir, version, Some(staged)).await
+    }
+
+    async fn write_version(
+        &self,
+        vol: &str,
+        dir: &str,
+        version: ObjectVersion,
+    ) -> Result<Option<ObjectVersion>, DriveError> {
+        self.add_version(vol, dir, version, None).await
+    }
+
+    async fn update_version(
+        &self,
+        vol: &str,
+        dir: &str,
+        version: ObjectVersion,
+    ) -> Result<(), DriveError> {
+        self.replace_version_meta(vol, dir, version).await
+    }
+
+    async fn delete_version(
+        &self,
+        vol: &str,
+        dir: &str,
+        version_id: &str,
+    ) -> Result<ObjectVersion, DriveError> {
+        self.remove_version(vol, dir, version_id).await
+    }
+
+    async fn free_data_dir(
+        &self,
+        vol: &str,
+        dir: &str,
+        data_dir: &str,
+    ) -> Result<(), DriveError> {
+        self.free_unnamed_data_dir(vol, dir, data_dir).await
+    }
+
+    async fn check_parts(
+        &self,
+        vol: &str,
+        dir: &str,
+        version: &ObjectVersion,
+    ) -> Result<Vec<PartState>, DriveError> {
+        self.part_states(vol, dir, version, false).await
+    }
+
+    async fn verify_parts(
+        &self,
+        vol: &str,
+        dir: &str,
+        version: &ObjectVersion,
+    ) -> Result<Vec<PartState>, DriveError> {
+        self.part_states(vol, dir, version, true).await
+    }
+
+    async fn walk_versions(
+        &self,
+        vol: &str,
+        request: &WalkRequest,
+    ) -> Result<Vec<WalkEntry>, DriveError> {
         let vol_dir = self.vol_dir(vol)?;
-        walk::walk(vol_dir, prefix, start_after, limit).await
+        walk::walk(vol_dir, request).await
     }
 }
 
@@ -762,7 +780,7 @@ impl FileReader for DirectReader {
     async fn read_at(&self, offset: u64, len: usize) -> Result<Vec<u8>, DriveError> {
         let overflow = || {
             DriveError::invalid(
-                "read_file",
+                "read_at",
                 &self.path.display().to_string(),
                 "offset + len overflows",
             )
@@ -778,7 +796,7 @@ impl FileReader for DirectReader {
                 .file
                 .read_at_aligned(pos, chunk_len)
                 .await
-                .map_err(|e| io_error("read_file", self.path.clone(), from_glommio(e)))?;
+                .map_err(|e| io_error("read_at", self.path.clone(), from_glommio(e)))?;
             // Keep the part of this chunk that lies inside [offset, end).
             let from = offset.saturating_sub(pos).min(chunk.len() as u64) as usize;
             let to = (end - pos).min(chunk.len() as u64) as usize;
@@ -790,7 +808,7 @@ impl FileReader for DirectReader {
         }
         if out.len() != len {
             return Err(DriveError::Corrupt {
-                path: self.path.clone(),
+                path: self.path.display().to_string(),
                 reason: format!(
                     "short read: {} of {len} bytes at offset {offset}",
                     out.len()

@@ -7,6 +7,7 @@ use super::buffers::{BUFFER_LARGE, BUFFER_SMALL, LARGE_FILE_BYTES};
 use super::*;
 use crate::test_util::{run, TempDir};
 use crate::xl_meta::{self, ObjectVersion, XlMeta};
+use crate::drive::WalkRequest;
 
 /// Deterministic pseudo-random bytes (xorshift64*), different per seed.
 fn pattern(len: usize, seed: u64) -> Vec<u8> {
@@ -28,6 +29,29 @@ fn meta_bytes(etag: &str) -> Vec<u8> {
             ..ObjectVersion::default()
         }],
     })
+}
+
+/// A version of `etag` whose part files (if any) are in `data_dir`.
+fn version(id: &str, time: i64, etag: &str, data_dir: Option<&str>) -> ObjectVersion {
+    ObjectVersion {
+        version_id: id.to_string(),
+        mod_time_ns: time,
+        etag: etag.to_string(),
+        data_dir: data_dir.map(str::to_string),
+        ..ObjectVersion::default()
+    }
+}
+
+/// `len` bytes at `offset` of a file, through open_file.
+async fn read_file(
+    drive: &LocalDrive,
+    vol: &str,
+    path: &str,
+    offset: u64,
+    len: usize,
+) -> Result<Vec<u8>, DriveError> {
+    let file = drive.open_file(vol, path).await?;
+    file.read_at(offset, len).await
 }
 
 fn entries(dir: &Path) -> Vec<String> {
@@ -141,8 +165,7 @@ fn file_writer_round_trip(hint: u64, buffer: usize) {
                 windows.extend([(buffer - 50, 100), (buffer, 1)]);
             }
             for (offset, len) in windows {
-                let got = drive
-                    .read_file(SYS_VOL, &path, offset as u64, len)
+                let got = read_file(&drive, SYS_VOL, &path, offset as u64, len)
                     .await
                     .expect("read_file");
                 assert!(
@@ -152,7 +175,7 @@ fn file_writer_round_trip(hint: u64, buffer: usize) {
             }
             // Past the end: short, reported as Corrupt.
             for (offset, len) in [(size, 1), (size.saturating_sub(1), 2), (size + 5000, 10)] {
-                match drive.read_file(SYS_VOL, &path, offset as u64, len).await {
+                match read_file(&drive, SYS_VOL, &path, offset as u64, len).await {
                     Err(DriveError::Corrupt { .. }) => {}
                     other => panic!("size {size}: read {offset}+{len}: {other:?}"),
                 }
@@ -188,8 +211,7 @@ fn buffers_are_reused_with_two_writes_in_flight() {
             fresh,
             "second file: all reused"
         );
-        let back = drive
-            .read_file(SYS_VOL, "tmp/big2", 0, data.len())
+        let back = read_file(&drive, SYS_VOL, "tmp/big2", 0, data.len())
             .await
             .expect("read");
         assert!(back == data);
@@ -200,8 +222,7 @@ fn buffers_are_reused_with_two_writes_in_flight() {
         let after_first = buffers::fresh_allocations();
         for name in ["tmp/odd2", "tmp/odd3"] {
             write_file(&drive, SYS_VOL, name, &odd, 0).await;
-            let back = drive
-                .read_file(SYS_VOL, name, 0, odd.len())
+            let back = read_file(&drive, SYS_VOL, name, 0, odd.len())
                 .await
                 .expect("read");
             assert!(back == odd, "{name}");
@@ -224,8 +245,7 @@ fn concurrent_writers_and_abandoned_writer() {
             let data = pattern(5 * (1 << 20) + i * 1000, 100 + i as u64);
             let path = format!("tmp/c{i}");
             write_file(drive, SYS_VOL, &path, &data, 0).await;
-            let back = drive
-                .read_file(SYS_VOL, &path, 0, data.len())
+            let back = read_file(&drive, SYS_VOL, &path, 0, data.len())
                 .await
                 .expect("read back");
             assert!(back == data, "writer {i}");
@@ -308,72 +328,82 @@ fn rename_data_commits_and_reads_back() {
         let data = pattern(3 * (1 << 20) + 77, 5);
         write_file(&drive, SYS_VOL, "tmp/u1/dd1/part.1", &data, 0).await;
         write_file(&drive, SYS_VOL, "tmp/u1/dd1/part.2", b"two", 0).await;
-        drive
+        let replaced = drive
             .rename_data(
                 SYS_VOL,
                 "tmp/u1/dd1",
-                Some("dd1"),
                 "bucket",
                 "photos/2024/cat.jpg",
-                &meta_bytes("v1"),
+                version("", 1, "v1", Some("dd1")),
             )
             .await
             .expect("rename_data");
-        let got = drive
-            .read_file("bucket", "photos/2024/cat.jpg/dd1/part.1", 1000, 2 << 20)
+        assert_eq!(replaced, None);
+        let got = read_file(&drive, "bucket", "photos/2024/cat.jpg/dd1/part.1", 1000, 2 << 20)
             .await
             .expect("read_file");
         assert!(got == data[1000..1000 + (2 << 20)]);
-        let meta = drive
-            .read_all("bucket", "photos/2024/cat.jpg/xl.meta")
+        let latest = drive
+            .read_version("bucket", "photos/2024/cat.jpg", None, false)
             .await
-            .expect("read_all");
-        assert_eq!(
-            xl_meta::decode(&meta).expect("decode").versions[0].etag,
-            "v1"
-        );
+            .expect("read_version");
+        assert_eq!(latest.etag, "v1");
 
-        // Inline version: only xl.meta is replaced; the old data dir is the caller's to clean.
-        drive
-            .rename_data(
-                SYS_VOL,
-                "tmp/u2",
-                None,
-                "bucket",
-                "photos/2024/cat.jpg",
-                &meta_bytes("v2"),
-            )
+        // Inline version replacing the null version: only xl.meta changes; the old data dir
+        // is the caller's to free, and the replaced version comes back.
+        let mut inline = version("", 2, "v2", None);
+        inline.inline_data = Some(b"inline".to_vec());
+        let replaced = drive
+            .rename_data(SYS_VOL, "tmp/u2", "bucket", "photos/2024/cat.jpg", inline.clone())
             .await
             .expect("rename_data inline");
-        let meta = drive
-            .read_all("bucket", "photos/2024/cat.jpg/xl.meta")
-            .await
-            .expect("read_all");
+        assert_eq!(replaced, Some(version("", 1, "v1", Some("dd1"))));
         assert_eq!(
-            xl_meta::decode(&meta).expect("decode").versions[0].etag,
-            "v2"
+            drive
+                .read_version("bucket", "photos/2024/cat.jpg", Some(""), true)
+                .await
+                .expect("read"),
+            inline
         );
+        assert_eq!(
+            drive
+                .read_version("bucket", "photos/2024/cat.jpg", None, false)
+                .await
+                .expect("read")
+                .inline_data,
+            None
+        );
+        let raw = drive.read_xl("bucket", "photos/2024/cat.jpg").await.expect("read_xl");
+        assert_eq!(xl_meta::decode(&raw).expect("decode").versions, [inline]);
 
         // Missing source: nothing changes.
-        assert!(matches!(
+        assert_eq!(
             drive
-                .rename_data(
-                    SYS_VOL,
-                    "tmp/gone",
-                    Some("dd9"),
-                    "bucket",
-                    "x",
-                    &meta_bytes("v3")
-                )
+                .rename_data(SYS_VOL, "tmp/gone", "bucket", "x", version("", 3, "v3", Some("dd9")))
                 .await,
             Err(DriveError::FileNotFound)
-        ));
-        assert!(matches!(
+        );
+        assert_eq!(
             drive
-                .rename_data(SYS_VOL, "tmp/gone", None, "nope", "x", &meta_bytes("v3"))
+                .rename_data(SYS_VOL, "tmp/gone", "nope", "x", version("", 3, "v3", None))
                 .await,
             Err(DriveError::VolumeNotFound)
-        ));
+        );
+        assert_eq!(
+            drive.read_version("bucket", "x", None, false).await,
+            Err(DriveError::FileNotFound)
+        );
+        assert_eq!(
+            drive.read_version("nope", "x", None, true).await,
+            Err(DriveError::VolumeNotFound)
+        );
+        assert_eq!(drive.read_xl("bucket", "x").await, Err(DriveError::FileNotFound));
+        assert_eq!(
+            drive
+                .read_version("bucket", "photos/2024/cat.jpg", Some("zz"), false)
+                .await,
+            Err(DriveError::VersionNotFound)
+        );
     });
     assert_eq!(
         entries(&dir.path().join("bucket/photos/2024/cat.jpg")),
@@ -440,8 +470,7 @@ fn rename_moves_files_and_dirs() {
             .await
             .expect("rename file");
         assert_eq!(
-            drive
-                .read_file(SYS_VOL, "multipart/up/dd/part.1", 5, 3)
+            read_file(&drive, SYS_VOL, "multipart/up/dd/part.1", 5, 3)
                 .await
                 .expect("read"),
             b"one"
@@ -567,146 +596,6 @@ fn list_dir_sorted_with_dir_slash() {
 }
 
 #[test]
-fn walk_in_key_byte_order() {
-    let dir = TempDir::new("walk");
-    let keys = ["a", "a!", "a-b", "a/b", "ab", "b/c/d", "b/c/d/e", "b0", "z"];
-    run(|| async {
-        let drive = open(&dir).await;
-        drive.make_vol("v").await.expect("make_vol");
-        // Create in an unsorted order.
-        for key in keys.iter().rev() {
-            drive
-                .write_all("v", &format!("{key}/xl.meta"), &meta_bytes(key))
-                .await
-                .expect("write");
-        }
-        // Data dirs are not keys; neither are directories without xl.meta ("b", "b/c").
-        write_file(
-            &drive,
-            "v",
-            "a/0b1c2d3e-4f50-4617-8899-aabbccddeeff/part.1",
-            b"d",
-            0,
-        )
-        .await;
-        write_file(
-            &drive,
-            "v",
-            "b/c/d/11111111-2222-4333-8444-555555555555/part.1",
-            b"d",
-            0,
-        )
-        .await;
-
-        let all = drive.walk("v", "", "", 1000).await.expect("walk");
-        let got: Vec<&str> = all.iter().map(|(k, _)| k.as_str()).collect();
-        assert_eq!(got, keys);
-        for (key, meta) in &all {
-            assert_eq!(
-                &xl_meta::decode(meta).expect("decode").versions[0].etag,
-                key
-            );
-        }
-
-        let walk = |prefix: &'static str, start_after: &'static str, limit: usize| {
-            let drive = &drive;
-            async move {
-                let found = drive
-                    .walk("v", prefix, start_after, limit)
-                    .await
-                    .expect("walk");
-                found.into_iter().map(|(k, _)| k).collect::<Vec<_>>()
-            }
-        };
-        assert_eq!(walk("a", "", 1000).await, ["a", "a!", "a-b", "a/b", "ab"]);
-        assert_eq!(walk("a/", "", 1000).await, ["a/b"]);
-        assert_eq!(walk("a-", "", 1000).await, ["a-b"]);
-        assert_eq!(walk("b/c/", "", 1000).await, ["b/c/d", "b/c/d/e"]);
-        assert_eq!(walk("b/c/d/", "", 1000).await, ["b/c/d/e"]);
-        assert_eq!(walk("b/", "", 1000).await, ["b/c/d", "b/c/d/e"]);
-        assert!(walk("c", "", 1000).await.is_empty());
-        assert!(walk("x/y/", "", 1000).await.is_empty());
-        assert!(walk("../", "", 1000).await.is_empty());
-        assert_eq!(
-            walk("", "a-b", 1000).await,
-            ["a/b", "ab", "b/c/d", "b/c/d/e", "b0", "z"]
-        );
-        assert_eq!(walk("", "a/", 3).await, ["a/b", "ab", "b/c/d"]);
-        assert_eq!(walk("", "b/c/d", 1000).await, ["b/c/d/e", "b0", "z"]);
-        assert_eq!(walk("", "a", 2).await, ["a!", "a-b"]);
-        assert_eq!(walk("b", "b/c/d/e", 1000).await, ["b0"]);
-        assert!(walk("", "z", 1000).await.is_empty());
-        assert!(walk("", "", 0).await.is_empty());
-        // Paging with limit 1 visits every key once, in order.
-        let mut paged = Vec::new();
-        let mut after = String::new();
-        loop {
-            let page = drive.walk("v", "", &after, 1).await.expect("walk");
-            let Some((key, _)) = page.into_iter().next() else {
-                break;
-            };
-            after = key.clone();
-            paged.push(key);
-        }
-        assert_eq!(paged, keys);
-        assert!(matches!(
-            drive.walk("nope", "", "", 10).await,
-            Err(DriveError::VolumeNotFound)
-        ));
-    });
-}
-
-#[test]
-fn walk_finds_keys_beside_data_dirs_and_batches_reads() {
-    let dir = TempDir::new("walk-many");
-    run(|| async {
-        let drive = open(&dir).await;
-        drive.make_vol("v").await.expect("make_vol");
-        let uuid = "0b1c2d3e-4f50-4617-8899-aabbccddeeff";
-        // "k" has a data dir that also holds a nested key: both must be found.
-        drive
-            .write_all("v", "k/xl.meta", &meta_bytes("k"))
-            .await
-            .expect("w");
-        write_file(&drive, "v", &format!("k/{uuid}/part.1"), b"d", 0).await;
-        let nested = format!("k/{uuid}/x");
-        drive
-            .write_all("v", &format!("{nested}/xl.meta"), &meta_bytes(&nested))
-            .await
-            .expect("w");
-        // A directory holding only a data-like directory (no xl.meta anywhere): no key.
-        write_file(&drive, "v", &format!("orphan/{uuid}/part.1"), b"d", 0).await;
-        let mut expected = vec!["k".to_string(), nested.clone()];
-        for i in 0..40 {
-            let key = format!("m/{i:03}");
-            drive
-                .write_all("v", &format!("{key}/xl.meta"), &meta_bytes(&key))
-                .await
-                .expect("w");
-            write_file(&drive, "v", &format!("{key}/{uuid}/part.1"), b"d", 0).await;
-            expected.push(key);
-        }
-        let all = drive.walk("v", "", "", usize::MAX).await.expect("walk");
-        let got: Vec<&String> = all.iter().map(|(k, _)| k).collect();
-        assert_eq!(got, expected.iter().collect::<Vec<_>>());
-        for (key, meta) in &all {
-            assert_eq!(
-                &xl_meta::decode(meta).expect("decode").versions[0].etag,
-                key
-            );
-        }
-        for limit in [1, 2, 3, 16, 17, 25, 41, 42, 43] {
-            let page = drive.walk("v", "", "", limit).await.expect("walk");
-            let got: Vec<String> = page.into_iter().map(|(k, _)| k).collect();
-            assert_eq!(got, expected[..limit.min(expected.len())], "limit {limit}");
-        }
-        let page = drive.walk("v", "m/", "m/009", 5).await.expect("walk");
-        let got: Vec<String> = page.into_iter().map(|(k, _)| k).collect();
-        assert_eq!(got, ["m/010", "m/011", "m/012", "m/013", "m/014"]);
-    });
-}
-
-#[test]
 fn volumes() {
     let dir = TempDir::new("vols");
     fs::create_dir(dir.path().join("lost+found")).expect("mkdir");
@@ -751,7 +640,7 @@ fn volumes() {
         ));
         assert!(matches!(
             drive
-                .rename_data(SYS_VOL, "tmp/none", None, "alpha", "k", b"x")
+                .rename_data(SYS_VOL, "tmp/none", "alpha", "k", version("", 1, "x", None))
                 .await,
             Err(DriveError::VolumeNotFound)
         ));
@@ -800,30 +689,39 @@ fn path_traversal_refused() {
             refused(drive.read_all("b", p).await.map(drop), p);
             refused(drive.write_all("b", p, b"x").await, p);
             refused(drive.create_file("b", p, 0).await.map(drop), p);
-            refused(drive.read_file("b", p, 0, 1).await.map(drop), p);
+            refused(read_file(&drive, "b", p, 0, 1).await.map(drop), p);
             refused(drive.delete("b", p, true).await, p);
             refused(drive.rename("b", p, "b", "ok").await, p);
             refused(drive.rename(SYS_VOL, "tmp", "b", p).await, p);
+            let v = version("", 1, "x", Some("dd"));
             refused(
-                drive.rename_data(SYS_VOL, "tmp", None, "b", p, b"x").await,
+                drive.rename_data(SYS_VOL, "tmp", "b", p, v.clone()).await.map(drop),
                 p,
             );
             refused(
-                drive
-                    .rename_data(SYS_VOL, p, Some("dd"), "b", "k", b"x")
-                    .await,
+                drive.rename_data(SYS_VOL, p, "b", "k", v.clone()).await.map(drop),
                 p,
             );
+            refused(drive.read_version("b", p, None, true).await.map(drop), p);
+            refused(drive.read_xl("b", p).await.map(drop), p);
+            refused(drive.write_version("b", p, v.clone()).await.map(drop), p);
+            refused(drive.update_version("b", p, v.clone()).await, p);
+            refused(drive.delete_version("b", p, "").await.map(drop), p);
+            refused(drive.free_data_dir("b", p, "dd").await, p);
+            refused(drive.check_parts("b", p, &v).await.map(drop), p);
+            refused(drive.verify_parts("b", p, &v).await.map(drop), p);
             if !p.is_empty() && p != "a/" {
                 refused(drive.list_dir("b", p).await.map(drop), p);
             }
         }
         refused(
             drive
-                .rename_data(SYS_VOL, "tmp", Some("../dd"), "b", "k", b"x")
-                .await,
+                .rename_data(SYS_VOL, "tmp", "b", "k", version("", 1, "x", Some("../dd")))
+                .await
+                .map(drop),
             "data dir",
         );
+        refused(drive.free_data_dir("b", "k", "a/b").await, "data dir");
         for v in bad_vols {
             refused(drive.make_vol(v).await, v);
             refused(drive.stat_vol(v).await.map(drop), v);
@@ -831,7 +729,12 @@ fn path_traversal_refused() {
             refused(drive.read_all(v, "k").await.map(drop), v);
             refused(drive.write_all(v, "k", b"x").await, v);
             refused(drive.list_dir(v, "").await.map(drop), v);
-            refused(drive.walk(v, "", "", 10).await.map(drop), v);
+            let walk = WalkRequest {
+                limit: 10,
+                ..WalkRequest::default()
+            };
+            refused(drive.walk_versions(v, &walk).await.map(drop), v);
+            refused(drive.read_version(v, "k", None, false).await.map(drop), v);
         }
     });
     // Nothing was created or removed anywhere.
@@ -852,7 +755,7 @@ fn opens_racing_deletes_do_not_panic() {
             let path = format!("k{round}/dd/part.1");
             write_file(drive, "b", &path, b"0123456789", 0).await;
             let read = async {
-                match drive.read_file("b", &path, 0, 10).await {
+                match read_file(&drive, "b", &path, 0, 10).await {
                     Ok(bytes) => assert_eq!(bytes, b"0123456789"),
                     Err(e) => assert!(e.is_not_found(), "{e:?}"),
                 }
@@ -919,21 +822,14 @@ fn a_failed_barrier_fails_the_commit_and_publishes_nothing() {
             .rename_data(
                 SYS_VOL,
                 "tmp/u1/dd1",
-                Some("dd1"),
                 "bucket",
                 "k",
-                &meta_bytes("v2"),
+                version("", 2, "v2", Some("dd1")),
             )
             .await
             .expect_err("rename_data over a failing barrier");
         assert!(
-            matches!(
-                &err,
-                DriveError::Io {
-                    op: "rename_data",
-                    ..
-                }
-            ),
+            matches!(&err, DriveError::Faulty { op, .. } if op == "rename_data"),
             "{err}"
         );
         let err = drive
@@ -941,13 +837,7 @@ fn a_failed_barrier_fails_the_commit_and_publishes_nothing() {
             .await
             .expect_err("write_all over a failing barrier");
         assert!(
-            matches!(
-                &err,
-                DriveError::Io {
-                    op: "write_all",
-                    ..
-                }
-            ),
+            matches!(&err, DriveError::Faulty { op, .. } if op == "write_all"),
             "{err}"
         );
         assert!(drive.make_vol("other").await.is_err());
