@@ -1,19 +1,19 @@
 //! Erasure-set tests on real drive directories, through a fault-injecting drive: lost drives,
 //! corrupt shards, failed writes and commits, multipart, listing.
 
-use std::cell::Cell;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 use async_trait::async_trait;
 use glommio::LocalExecutorBuilder;
-use minnow_io::{DiskInfo, Drive, DriveError, FileReader, FileWriter, LocalDrive, VolInfo};
+use minnow_io::testing::{FaultDrive, Op};
+use minnow_io::{Drive, DriveError, LocalDrive};
 use minnow_net::http::{BodyRead, HttpError};
 
 use super::*;
-use crate::object::{ObjectInfo, PutOptions};
+use crate::object::{ObjectInfo, PutOptions, Versioning};
 
-/// What a [`FaultDrive`] does to calls.
+/// What a test does to a drive ([`TestSet::fault`]), through the shared [`FaultDrive`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Fault {
     /// Pass through.
@@ -24,174 +24,6 @@ enum Fault {
     FailCreate,
     /// Commits fail (rename_data), everything else works.
     FailCommit,
-}
-
-/// A drive that forwards to a local drive unless told to fail.
-struct FaultDrive {
-    inner: LocalDrive,
-    fault: Rc<Cell<Fault>>,
-    reads: Rc<ReadCount>,
-}
-
-/// Shard reads in progress on a drive now, and the most seen at once.
-#[derive(Default)]
-struct ReadCount {
-    now: Cell<usize>,
-    most: Cell<usize>,
-}
-
-impl ReadCount {
-    async fn count<T>(&self, read: impl std::future::Future<Output = T>) -> T {
-        self.now.set(self.now.get() + 1);
-        self.most.set(self.most.get().max(self.now.get()));
-        let result = read.await;
-        self.now.set(self.now.get() - 1);
-        result
-    }
-}
-
-/// A file opened through a [`FaultDrive`]: its reads fail while the drive is offline.
-struct FaultReader {
-    inner: Box<dyn FileReader>,
-    fault: Rc<Cell<Fault>>,
-    reads: Rc<ReadCount>,
-}
-
-#[async_trait(?Send)]
-impl FileReader for FaultReader {
-    async fn read_at(&self, offset: u64, len: usize) -> Result<Vec<u8>, DriveError> {
-        if self.fault.get() == Fault::Offline {
-            return Err(DriveError::Offline);
-        }
-        self.reads.count(self.inner.read_at(offset, len)).await
-    }
-}
-
-impl FaultDrive {
-    fn check(&self) -> Result<(), DriveError> {
-        if self.fault.get() == Fault::Offline {
-            return Err(DriveError::Offline);
-        }
-        Ok(())
-    }
-}
-
-#[async_trait(?Send)]
-impl Drive for FaultDrive {
-    fn endpoint(&self) -> &str {
-        self.inner.endpoint()
-    }
-    async fn disk_info(&self) -> Result<DiskInfo, DriveError> {
-        self.check()?;
-        self.inner.disk_info().await
-    }
-    async fn check_online(&self) -> Result<(), DriveError> {
-        self.check()?;
-        self.inner.check_online().await
-    }
-    async fn make_vol(&self, vol: &str) -> Result<(), DriveError> {
-        self.check()?;
-        self.inner.make_vol(vol).await
-    }
-    async fn list_vols(&self) -> Result<Vec<VolInfo>, DriveError> {
-        self.check()?;
-        self.inner.list_vols().await
-    }
-    async fn stat_vol(&self, vol: &str) -> Result<VolInfo, DriveError> {
-        self.check()?;
-        self.inner.stat_vol(vol).await
-    }
-    async fn delete_vol(&self, vol: &str, force: bool) -> Result<(), DriveError> {
-        self.check()?;
-        self.inner.delete_vol(vol, force).await
-    }
-    async fn read_all(&self, vol: &str, path: &str) -> Result<Vec<u8>, DriveError> {
-        self.check()?;
-        self.inner.read_all(vol, path).await
-    }
-    async fn write_all(&self, vol: &str, path: &str, data: &[u8]) -> Result<(), DriveError> {
-        self.check()?;
-        self.inner.write_all(vol, path, data).await
-    }
-    async fn create_file(
-        &self,
-        vol: &str,
-        path: &str,
-        hint: u64,
-    ) -> Result<Box<dyn FileWriter>, DriveError> {
-        self.check()?;
-        if self.fault.get() == Fault::FailCreate {
-            return Err(DriveError::DiskFull);
-        }
-        self.inner.create_file(vol, path, hint).await
-    }
-    async fn read_file(
-        &self,
-        vol: &str,
-        path: &str,
-        offset: u64,
-        len: usize,
-    ) -> Result<Vec<u8>, DriveError> {
-        self.check()?;
-        self.reads
-            .count(self.inner.read_file(vol, path, offset, len))
-            .await
-    }
-    async fn open_file(&self, vol: &str, path: &str) -> Result<Box<dyn FileReader>, DriveError> {
-        self.check()?;
-        Ok(Box::new(FaultReader {
-            inner: self.inner.open_file(vol, path).await?,
-            fault: self.fault.clone(),
-            reads: self.reads.clone(),
-        }))
-    }
-    async fn rename_data(
-        &self,
-        src_vol: &str,
-        src_path: &str,
-        data_dir: Option<&str>,
-        dst_vol: &str,
-        dst_path: &str,
-        xl_meta: &[u8],
-    ) -> Result<(), DriveError> {
-        self.check()?;
-        if self.fault.get() == Fault::FailCommit {
-            return Err(DriveError::DiskFull);
-        }
-        self.inner
-            .rename_data(src_vol, src_path, data_dir, dst_vol, dst_path, xl_meta)
-            .await
-    }
-    async fn rename(
-        &self,
-        src_vol: &str,
-        src_path: &str,
-        dst_vol: &str,
-        dst_path: &str,
-    ) -> Result<(), DriveError> {
-        self.check()?;
-        self.inner
-            .rename(src_vol, src_path, dst_vol, dst_path)
-            .await
-    }
-    async fn delete(&self, vol: &str, path: &str, recursive: bool) -> Result<(), DriveError> {
-        self.check()?;
-        self.inner.delete(vol, path, recursive).await
-    }
-    async fn list_dir(&self, vol: &str, dir: &str) -> Result<Vec<String>, DriveError> {
-        self.check()?;
-        self.inner.list_dir(vol, dir).await
-    }
-    async fn walk(
-        &self,
-        vol: &str,
-        prefix: &str,
-        start_after: &str,
-        limit: usize,
-    ) -> Result<Vec<(String, Vec<u8>)>, DriveError> {
-        self.check()?;
-        self.inner.walk(vol, prefix, start_after, limit).await
-    }
 }
 
 /// A request body from memory, read in uneven pieces.
@@ -213,7 +45,7 @@ impl BodyRead for SliceBody<'_> {
 struct TestSet {
     root: PathBuf,
     set: ErasureSet,
-    drives: Vec<Rc<FaultDrive>>,
+    drives: Vec<FaultDrive>,
 }
 
 impl Drop for TestSet {
@@ -234,18 +66,14 @@ impl TestSet {
             let dir = root.join(format!("d{i}"));
             std::fs::create_dir_all(&dir).unwrap();
             let inner = LocalDrive::open(dir).await.unwrap();
-            drives.push(Rc::new(FaultDrive {
-                inner,
-                fault: Rc::new(Cell::new(Fault::None)),
-                reads: Rc::default(),
-            }));
+            drives.push(FaultDrive::new(Rc::new(inner)));
         }
         let storage = crate::config::storage_classes(n, None, None).unwrap();
         let set = ErasureSet::new(
             SetIndex(0),
             drives
                 .iter()
-                .map(|d| Some(d.clone() as Rc<dyn Drive>))
+                .map(|d| Some(Rc::new(d.clone()) as Rc<dyn Drive>))
                 .collect(),
             storage,
         )
@@ -256,10 +84,16 @@ impl TestSet {
 
     fn fault(&self, slots: &[usize], fault: Fault) {
         for d in &self.drives {
-            d.fault.set(Fault::None);
+            d.clear();
         }
         for &s in slots {
-            self.drives[s].fault.set(fault);
+            let d = &self.drives[s];
+            match fault {
+                Fault::None => {}
+                Fault::Offline => d.set_offline(true),
+                Fault::FailCreate => d.fail(Op::CreateFile, DriveError::DiskFull),
+                Fault::FailCommit => d.fail(Op::RenameData, DriveError::DiskFull),
+            }
         }
     }
 
@@ -304,8 +138,21 @@ impl TestSet {
         etag
     }
 
+    /// Names of one walk page (keys and prefixes) after `after`, and whether it is the last.
+    async fn walk(&self, prefix: &str, after: &str, limit: usize) -> (Vec<String>, bool) {
+        let request = minnow_io::WalkRequest {
+            prefix: prefix.to_string(),
+            after: after.to_string(),
+            limit,
+            ..minnow_io::WalkRequest::default()
+        };
+        let (entries, exhausted) = self.set.walk_page("b", &request).await.unwrap();
+        let names = entries.iter().map(|e| e.name().to_string()).collect();
+        (names, exhausted)
+    }
+
     async fn get(&self, key: &str) -> Result<Vec<u8>, ObjectError> {
-        let mut reader = self.set.open_object("b", key).await?;
+        let mut reader = self.set.open_object("b", key, None).await?;
         let size = reader.info.size;
         let mut out = Vec::new();
         while (out.len() as u64) < size {
@@ -529,11 +376,11 @@ fn concurrent_gets_are_bounded_by_the_read_slots() {
             assert!(reader.await.unwrap() == body);
         }
         for d in &t.drives {
-            let most = d.reads.most.get();
+            let most = d.reads_most();
             assert!(most as u64 <= CHUNK_READS_MAX, "{most} shard reads at once");
         }
         // The bound was reached, not merely respected by a serial schedule.
-        let most = t.drives.iter().map(|d| d.reads.most.get()).max();
+        let most = t.drives.iter().map(|d| d.reads_most()).max();
         assert_eq!(most, Some(CHUNK_READS_MAX as usize));
     });
 }
@@ -573,18 +420,18 @@ fn multipart_completes_and_validates() {
         // Out of order, unknown ETag, small middle part.
         let rev = vec![etags[1].clone(), etags[0].clone()];
         assert!(matches!(
-            t.set.complete_multipart("b", "mp", &id, &rev).await,
+            t.set.complete_multipart("b", "mp", &id, &rev, Versioning::Unversioned).await,
             Err(ObjectError::InvalidPartOrder)
         ));
         let wrong = vec![(1, "0".repeat(32))];
         assert!(matches!(
-            t.set.complete_multipart("b", "mp", &id, &wrong).await,
+            t.set.complete_multipart("b", "mp", &id, &wrong, Versioning::Unversioned).await,
             Err(ObjectError::InvalidPart(1))
         ));
         let small_middle = vec![etags[1].clone(), etags[2].clone()];
         assert!(matches!(
             t.set
-                .complete_multipart("b", "mp", &id, &small_middle)
+                .complete_multipart("b", "mp", &id, &small_middle, Versioning::Unversioned)
                 .await,
             Err(ObjectError::EntityTooSmall { part: 2, .. })
         ));
@@ -592,7 +439,7 @@ fn multipart_completes_and_validates() {
         let chosen = vec![etags[0].clone(), etags[2].clone()];
         let info = t
             .set
-            .complete_multipart("b", "mp", &id, &chosen)
+            .complete_multipart("b", "mp", &id, &chosen, Versioning::Unversioned)
             .await
             .unwrap();
         assert!(info.etag.ends_with("-2"), "{}", info.etag);
@@ -626,15 +473,11 @@ fn listing_and_deletes() {
         for key in ["a", "a/b", "a-b", "ab", "dir/", "dir/x", "z"] {
             t.put(key, key.as_bytes()).await.unwrap();
         }
-        let (all, exhausted) = t.set.walk_page("b", "", "", 1000).await.unwrap();
-        let keys: Vec<&str> = all.iter().map(|o| o.key.as_str()).collect();
-        assert_eq!(keys, vec!["a", "a-b", "a/b", "ab", "dir/", "dir/x", "z"]);
+        let (all, exhausted) = t.walk("", "", 1000).await;
+        assert_eq!(all, vec!["a", "a-b", "a/b", "ab", "dir/", "dir/x", "z"]);
         assert!(exhausted);
-        let (page, exhausted) = t.set.walk_page("b", "", "a-b", 2).await.unwrap();
-        assert_eq!(
-            page.iter().map(|o| o.key.as_str()).collect::<Vec<_>>(),
-            vec!["a/b", "ab"]
-        );
+        let (page, exhausted) = t.walk("", "a-b", 2).await;
+        assert_eq!(page, vec!["a/b", "ab"]);
         assert!(!exhausted);
         assert_eq!(t.get("dir/").await.unwrap(), b"dir/");
         assert!(!t.set.bucket_is_empty("b").await.unwrap());
@@ -648,7 +491,7 @@ fn listing_and_deletes() {
             "z",
             "never-existed",
         ] {
-            t.set.delete_object("b", key).await.unwrap();
+            t.set.delete_object("b", key, None, Versioning::Unversioned).await.unwrap();
         }
         assert!(t.set.bucket_is_empty("b").await.unwrap());
         assert!(matches!(
@@ -911,7 +754,7 @@ fn concurrent_uploads_of_one_part_leave_one_whole() {
         let (parts, _, _) = t.set.list_parts("b", "mp", &id, 0, 10).await.unwrap();
         let winner = etags.iter().position(|e| *e == parts[0].etag).unwrap();
         t.set
-            .complete_multipart("b", "mp", &id, &[(1, parts[0].etag.clone())])
+            .complete_multipart("b", "mp", &id, &[(1, parts[0].etag.clone(, Versioning::Unversioned))])
             .await
             .unwrap();
         assert_eq!(t.get("mp").await.unwrap(), bodies[winner]);
@@ -952,7 +795,7 @@ fn complete_ignores_shards_of_a_drive_that_missed_the_last_upload() {
         let etag = upload(new.clone()).await;
         t.fault(&[], Fault::None);
         t.set
-            .complete_multipart("b", "mp", &id, &[(1, etag)])
+            .complete_multipart("b", "mp", &id, &[(1, etag, Versioning::Unversioned)])
             .await
             .unwrap();
         // Slot 0 had no shard of the named upload: it keeps none (and so misses the commit).
@@ -1004,7 +847,7 @@ fn complete_cut_short_after_the_commit_completes_again() {
         let requested = [(1, etag)];
         let info = t
             .set
-            .complete_multipart("b", "mp", &id, &requested)
+            .complete_multipart("b", "mp", &id, &requested, Versioning::Unversioned)
             .await
             .unwrap();
         for (dir, files) in &saved {
@@ -1016,7 +859,7 @@ fn complete_cut_short_after_the_commit_completes_again() {
         assert_eq!(t.set.list_uploads("b", "").await.unwrap().len(), 1);
         let again = t
             .set
-            .complete_multipart("b", "mp", &id, &requested)
+            .complete_multipart("b", "mp", &id, &requested, Versioning::Unversioned)
             .await
             .unwrap();
         assert_eq!(again.etag, info.etag);
@@ -1032,7 +875,7 @@ fn a_paused_reader_never_delays_a_writer_and_keeps_its_version() {
         let t = TestSet::new(4).await;
         let old = data((6 << 20) + 11, 3);
         t.put("k", &old).await.unwrap();
-        let mut reader = t.set.open_object("b", "k").await.unwrap();
+        let mut reader = t.set.open_object("b", "k", None).await.unwrap();
         let first = reader.read_chunk(0, 1 << 20).await.unwrap();
         // The reader now pauses. A writer and a delete of the same key go ahead at once (with
         // the old read lock they would wait for the reader to be dropped).
@@ -1043,7 +886,7 @@ fn a_paused_reader_never_delays_a_writer_and_keeps_its_version() {
             .expect("PUT waited for a paused reader")
             .unwrap();
         assert!(t.get("k").await.unwrap() == new);
-        glommio::timer::timeout(bounded, async { Ok(t.set.delete_object("b", "k").await) })
+        glommio::timer::timeout(bounded, async { Ok(t.set.delete_object("b", "k", None, Versioning::Unversioned).await) })
             .await
             .expect("DELETE waited for a paused reader")
             .unwrap();
@@ -1145,10 +988,10 @@ fn a_later_part_of_a_replaced_multipart_object_fails_rather_than_mixing() {
             chosen.push((n, etag));
         }
         t.set
-            .complete_multipart("b", "mp", &id, &chosen)
+            .complete_multipart("b", "mp", &id, &chosen, Versioning::Unversioned)
             .await
             .unwrap();
-        let mut reader = t.set.open_object("b", "mp").await.unwrap();
+        let mut reader = t.set.open_object("b", "mp", None).await.unwrap();
         let first = reader.read_chunk(0, 1 << 20).await.unwrap();
         assert!(first == parts[0][..1 << 20]);
         t.put("mp", &data(6 << 20, 13)).await.unwrap();
