@@ -164,6 +164,26 @@ impl StorageClass {
 /// Metadata key under which the storage class is kept (only when not STANDARD).
 pub const META_STORAGE_CLASS: &str = "x-amz-storage-class";
 
+/// A bucket's versioning state (S3: unset, `Enabled`, `Suspended`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Versioning {
+    /// Never enabled: every write is the null version, replacing the previous one.
+    #[default]
+    Unversioned,
+    /// Every write gets a new version id; DELETE without a version id adds a delete marker.
+    Enabled,
+    /// Writes are the null version again (replacing only the null version); other versions
+    /// stay. DELETE without a version id makes the null version a delete marker.
+    Suspended,
+}
+
+impl Versioning {
+    /// Do writes get fresh version ids?
+    pub fn is_enabled(self) -> bool {
+        self == Versioning::Enabled
+    }
+}
+
 /// What a PUT (or a copy, or a multipart create) stores besides the bytes.
 #[derive(Debug, Clone, Default)]
 pub struct PutOptions {
