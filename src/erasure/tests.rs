@@ -1197,3 +1197,6 @@ fn uploads_receiving_their_bodies_share_a_bounded_budget() {
         assert_eq!(t.get("after").await.unwrap(), bytes);
     });
 }
+
+/// Bucket configuration documents on a set (bucket_meta.rs).
+mod bucket_meta;
