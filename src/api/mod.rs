@@ -655,6 +655,32 @@ async fn dispatch(
             )
             .await
         }
+        // The router still lists these as unsupported; they move to their own endpoints once
+        // `minnow_net::s3::router` has them.
+        Unsupported {
+            bucket,
+            key: None,
+            op,
+        } if op.operation == "PutBucketVersioning" => {
+            bucket::put_versioning(ctx, conn, head, &auth, &bucket).await
+        }
+        Unsupported {
+            bucket,
+            key: None,
+            op,
+        } if op.operation == "GetBucketTagging" => bucket::tagging(ctx, &bucket).await,
+        Unsupported {
+            bucket,
+            key: None,
+            op,
+        } if op.operation == "PutBucketTagging" => {
+            bucket::put_tagging(ctx, conn, head, &auth, &bucket).await
+        }
+        Unsupported {
+            bucket,
+            key: None,
+            op,
+        } if op.operation == "DeleteBucketTagging" => bucket::delete_tagging(ctx, &bucket).await,
         Unsupported { bucket, op, .. } => {
             if !bucket.is_empty() {
                 ctx.cluster.stat_bucket(&bucket).await?;
