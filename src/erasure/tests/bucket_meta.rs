@@ -175,3 +175,170 @@ fn reads_need_half_the_drives() {
         assert!(t.set.read_bucket_config("b").await.is_err());
     });
 }
+
+/// A one-core pool over the test set's drives: the config owner itself.
+async fn one_core_cluster(t: &TestSet) -> crate::cluster::Cluster {
+    let ends = crate::cross_core::build_mesh(1).pop().unwrap();
+    let (mesh, _receivers) = crate::cross_core::Mesh::connect(ends).await;
+    let drives = t
+        .drives
+        .iter()
+        .map(|d| Some(d.clone() as Rc<dyn Drive>))
+        .collect();
+    let storage = crate::config::storage_classes(t.drives.len(), None, None).unwrap();
+    let set = ErasureSet::new(SetIndex(0), drives, storage);
+    crate::cluster::Cluster {
+        core: crate::cross_core::CoreId(0),
+        cores: 1,
+        deployment_id: [7; 16],
+        set_count: 1,
+        sets: [(SetIndex(0), Rc::new(set))].into_iter().collect(),
+        mesh,
+        bucket_configs: crate::bucket_config::BucketConfigCache::new(
+            std::time::Duration::from_secs(5),
+        ),
+    }
+}
+
+#[test]
+fn the_pool_caches_changes_and_refuses_unversioning() {
+    run(|| async {
+        let t = TestSet::new(4).await;
+        let pool = one_core_cluster(&t).await;
+        let fresh = pool.bucket_config("b").await.unwrap();
+        assert_eq!(*fresh, BucketConfig::default());
+        let enabled = pool
+            .change_bucket_config("b", BucketConfigChange::Versioning(Versioning::Enabled))
+            .await
+            .unwrap();
+        assert_eq!(pool.bucket_configs.get("b"), Some(enabled.clone()));
+        // A hit reads no drive: with every drive gone the cached copy still answers.
+        t.fault(&[0, 1, 2, 3], Fault::Offline);
+        assert_eq!(pool.bucket_config("b").await.unwrap(), enabled);
+        t.fault(&[], Fault::None);
+        assert!(matches!(
+            pool.change_bucket_config("b", BucketConfigChange::Versioning(Versioning::Unversioned))
+                .await,
+            Err(ObjectError::InvalidArgument(_))
+        ));
+        assert_eq!(
+            t.set.read_bucket_config("b").await.unwrap(),
+            Some((*enabled).clone())
+        );
+        assert!(matches!(
+            pool.bucket_config("nope").await,
+            Err(ObjectError::NoSuchBucket(_))
+        ));
+        assert!(
+            pool.bucket_configs.get("nope").is_none(),
+            "a missing bucket is not cached"
+        );
+        assert!(matches!(
+            pool.change_bucket_config("nope", BucketConfigChange::Tags(Vec::new()))
+                .await,
+            Err(ObjectError::NoSuchBucket(_))
+        ));
+    });
+}
+
+#[test]
+fn a_change_that_misses_quorum_leaves_no_core_with_a_stale_copy() {
+    run(|| async {
+        let t = TestSet::new(4).await;
+        let pool = one_core_cluster(&t).await;
+        pool.change_bucket_config("b", BucketConfigChange::Versioning(Versioning::Enabled))
+            .await
+            .unwrap();
+        t.fault(&[2, 3], Fault::Offline);
+        let suspend = BucketConfigChange::Versioning(Versioning::Suspended);
+        assert!(matches!(
+            pool.change_bucket_config("b", suspend).await,
+            Err(ObjectError::WriteQuorum { .. })
+        ));
+        assert!(
+            pool.bucket_configs.get("b").is_none(),
+            "the cached copy is dropped"
+        );
+        // Drives 0 and 1 took the change, 2 and 3 did not: the next read decides (the newest
+        // of two equal groups), and that is what every core caches from then on.
+        t.fault(&[], Fault::None);
+        let now = pool.bucket_config("b").await.unwrap();
+        assert_eq!(now.versioning, Versioning::Suspended);
+        assert_eq!(pool.bucket_configs.get("b"), Some(now));
+    });
+}
+
+#[test]
+fn a_new_bucket_never_inherits_a_stale_configuration() {
+    run(|| async {
+        let t = TestSet::new(4).await;
+        let pool = one_core_cluster(&t).await;
+        // What a crash between DeleteBucket's volume removal and its config removal leaves.
+        t.set
+            .write_bucket_config("c", &versioned(Versioning::Enabled, 100))
+            .await
+            .unwrap();
+        assert!(matches!(
+            pool.bucket_config("c").await,
+            Err(ObjectError::NoSuchBucket(_))
+        ));
+        assert!(pool.make_bucket("c").await.unwrap());
+        assert_eq!(t.set.read_bucket_config("c").await.unwrap(), None);
+        assert_eq!(
+            *pool.bucket_config("c").await.unwrap(),
+            BucketConfig::default()
+        );
+        // CreateBucket of an existing bucket keeps its configuration.
+        let tagged = pool
+            .change_bucket_config(
+                "c",
+                BucketConfigChange::Tags(vec![("k".into(), "v".into())]),
+            )
+            .await
+            .unwrap();
+        assert!(!pool.make_bucket("c").await.unwrap());
+        assert_eq!(pool.bucket_config("c").await.unwrap(), tagged);
+        // DeleteBucket removes it from the drives and the cache.
+        pool.delete_bucket("c").await.unwrap();
+        assert!(pool.bucket_configs.get("c").is_none());
+        assert_eq!(t.set.read_bucket_config("c").await.unwrap(), None);
+        assert!(matches!(
+            pool.bucket_config("c").await,
+            Err(ObjectError::NoSuchBucket(_))
+        ));
+    });
+}
+
+#[test]
+fn create_fails_when_a_stale_configuration_cannot_be_checked_or_removed() {
+    run(|| async {
+        let t = TestSet::new(4).await;
+        let pool = one_core_cluster(&t).await;
+        t.set
+            .write_bucket_config("c", &versioned(Versioning::Enabled, 100))
+            .await
+            .unwrap();
+        // Too few drives to tell whether the bucket exists.
+        t.fault(&[0, 1, 2], Fault::Offline);
+        assert!(pool.make_bucket("c").await.is_err());
+        // Enough to tell it does not, too few to remove the stale document.
+        t.fault(&[2, 3], Fault::Offline);
+        assert!(matches!(
+            pool.make_bucket("c").await,
+            Err(ObjectError::WriteQuorum { .. })
+        ));
+        t.fault(&[], Fault::None);
+        assert!(
+            matches!(
+                pool.bucket_config("c").await,
+                Err(ObjectError::NoSuchBucket(_))
+            ),
+            "no volume was made"
+        );
+        assert!(pool.make_bucket("c").await.unwrap());
+        assert_eq!(
+            *pool.bucket_config("c").await.unwrap(),
+            BucketConfig::default()
+        );
+    });
+}
