@@ -173,8 +173,32 @@ fn checksum(header: &[u8], payload: &[u8]) -> [u8; CHECKSUM_BYTES] {
 }
 
 impl BucketConfig {
-    /// The bytes stored on each drive.
+    /// The bytes stored on each drive. Only documents made by [`BucketConfig::apply`] (or read
+    /// back) are encoded, so the payload is within its bound.
     pub fn encode(&self) -> Vec<u8> {
+        let payload = self.payload();
+        assert!(
+            payload.len() <= PAYLOAD_MAX_BYTES,
+            "bucket config too large"
+        );
+        let mut out = Vec::with_capacity(HEADER_BYTES + payload.len());
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        out.extend_from_slice(&0u16.to_le_bytes());
+        out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+        let sum = checksum(&out, &payload);
+        out.extend_from_slice(&sum);
+        out.extend_from_slice(&payload);
+        // Pair the assertion across the disk boundary: what is written must read back.
+        debug_assert_eq!(BucketConfig::decode(&out).as_ref(), Ok(self));
+        out
+    }
+
+    fn encoded_payload_bytes(&self) -> usize {
+        self.payload().len()
+    }
+
+    fn payload(&self) -> Vec<u8> {
         let stored = StoredConfig {
             mod_time_ns: self.mod_time_ns,
             versioning: match self.versioning {
@@ -192,22 +216,8 @@ impl BucketConfig {
                 .collect(),
             unknown: self.unknown.clone(),
         };
-        let payload = serde_json::to_vec(&stored).expect("a map of strings always serialises");
-        assert!(
-            payload.len() <= PAYLOAD_MAX_BYTES,
-            "bucket config too large"
-        );
-        let mut out = Vec::with_capacity(HEADER_BYTES + payload.len());
-        out.extend_from_slice(MAGIC);
-        out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
-        out.extend_from_slice(&0u16.to_le_bytes());
-        out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
-        let sum = checksum(&out, &payload);
-        out.extend_from_slice(&sum);
-        out.extend_from_slice(&payload);
-        // Pair the assertion across the disk boundary: what is written must read back.
-        debug_assert_eq!(BucketConfig::decode(&out).as_ref(), Ok(self));
-        out
+        // Strings, numbers and JSON values read back from JSON always serialise.
+        serde_json::to_vec(&stored).expect("bucket config serialises")
     }
 
     /// Parse stored bytes; refuses torn, corrupt and unknown-format copies.
@@ -280,6 +290,11 @@ impl BucketConfig {
         }
         // Strictly newer than the document it replaces, even if the clock went back.
         next.mod_time_ns = now.max(self.mod_time_ns.saturating_add(1));
+        if next.encoded_payload_bytes() > PAYLOAD_MAX_BYTES {
+            return Err(ObjectError::InvalidArgument(format!(
+                "the bucket configuration would exceed {PAYLOAD_MAX_BYTES} bytes"
+            )));
+        }
         Ok(Some(next))
     }
 }
@@ -671,6 +686,15 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn a_change_too_large_to_store_is_refused() {
+        let huge = vec![("k".to_string(), "v".repeat(PAYLOAD_MAX_BYTES))];
+        assert!(matches!(
+            BucketConfig::default().apply(&BucketConfigChange::Tags(huge), 1),
+            Err(ObjectError::InvalidArgument(_))
+        ));
     }
 
     #[test]

@@ -255,6 +255,9 @@ mod config_xml {
 
     /// Largest tag set accepted (AWS: 50 tags per bucket).
     const TAGS_MAX: usize = 50;
+    /// Longest tag key and value, in characters (AWS: 128 and 256).
+    const TAG_KEY_MAX_CHARS: usize = 128;
+    const TAG_VALUE_MAX_CHARS: usize = 256;
 
     /// The Status of a VersioningConfiguration: `Enabled`, `Suspended`, or absent
     /// (`Unversioned`, which changes nothing on a bucket never versioned).
@@ -284,6 +287,15 @@ mod config_xml {
             let value = tag
                 .only_child_text("Value")?
                 .ok_or_else(|| malformed("A Tag has no Value."))?;
+            if key.is_empty()
+                || key.chars().count() > TAG_KEY_MAX_CHARS
+                || value.chars().count() > TAG_VALUE_MAX_CHARS
+            {
+                return Err(S3Error::with_message(
+                    S3ErrorCode::InvalidArgument,
+                    "The TagKey or TagValue you have provided is invalid",
+                ));
+            }
             if tags.iter().any(|(k, _)| k == key) {
                 return Err(S3Error::with_message(
                     S3ErrorCode::InvalidArgument,
@@ -544,6 +556,21 @@ mod config_xml {
                 parse_tagging(many.as_bytes()).unwrap_err().code,
                 S3ErrorCode::InvalidArgument
             );
+            let tag = |k: &str, v: &str| {
+                format!("<Tagging><TagSet><Tag><Key>{k}</Key><Value>{v}</Value></Tag></TagSet></Tagging>")
+            };
+            let longest = tag(&"é".repeat(128), &"é".repeat(256));
+            assert_eq!(parse_tagging(longest.as_bytes()).unwrap().len(), 1);
+            for bad in [
+                tag("", "v"),
+                tag(&"k".repeat(129), "v"),
+                tag("k", &"v".repeat(257)),
+            ] {
+                assert_eq!(
+                    parse_tagging(bad.as_bytes()).unwrap_err().code,
+                    S3ErrorCode::InvalidArgument
+                );
+            }
             for bad in [
                 "<Tagging></Tagging>",
                 "<Tagging><TagSet><Tag><Value>v</Value></Tag></TagSet></Tagging>",
