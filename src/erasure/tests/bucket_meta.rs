@@ -342,3 +342,31 @@ fn create_fails_when_a_stale_configuration_cannot_be_checked_or_removed() {
         );
     });
 }
+
+#[test]
+fn configuration_requests_are_served_by_the_config_owner_core_only() {
+    run(|| async {
+        let t = TestSet::new(4).await;
+        let read = || crate::cross_core::SetRequest::ReadBucketConfig { bucket: "b".into() };
+        assert!(matches!(
+            crate::cluster::handle_set_request(&t.set, read()).await,
+            Err(ObjectError::Internal(_))
+        ));
+        let mut not_owner = one_core_cluster(&t).await;
+        not_owner.sets.clear();
+        assert!(matches!(
+            not_owner.serve_request(SetIndex(0), read()).await,
+            Err(ObjectError::Internal(_))
+        ));
+        // Any core takes a cache update, owner of set 0 or not.
+        let update = crate::cross_core::SetRequest::CacheBucketConfig {
+            bucket: "b".into(),
+            config: Some(versioned(Versioning::Enabled, 5)),
+        };
+        not_owner.serve_request(SetIndex(0), update).await.unwrap();
+        assert_eq!(
+            not_owner.bucket_config("b").await.unwrap().versioning,
+            Versioning::Enabled
+        );
+    });
+}
