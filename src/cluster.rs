@@ -10,6 +10,7 @@ use std::rc::Rc;
 
 use minnow_io::{VolInfo, WalkRequest};
 
+use crate::bucket_config::BucketConfigCache;
 use crate::cross_core::{CoreId, Mesh, SetRequest, SetResponse};
 use crate::erasure::{
     merge_sorted, DeleteOutcome, ErasureSet, ListedEntry, SetHealth, SetIndex, UploadListing,
@@ -33,6 +34,8 @@ pub struct Cluster {
     pub sets: HashMap<SetIndex, Rc<ErasureSet>>,
     /// Channels to the other cores.
     pub mesh: Rc<Mesh>,
+    /// This core's copy of the bucket configurations (`crate::bucket_config`).
+    pub bucket_configs: BucketConfigCache,
 }
 
 /// Result of a bucket listing.
@@ -123,9 +126,28 @@ impl Cluster {
         set: SetIndex,
         request: SetRequest,
     ) -> Result<SetResponse, ObjectError> {
+        match self.owner_of(set) {
+            owner if owner == self.core => self.serve_request(set, request).await,
+            owner => self.mesh.call(owner, set, request).await,
+        }
+    }
+
+    /// Serve a request addressed to this core: a bucket-configuration request by the core
+    /// itself, anything else by the set it names.
+    pub async fn serve_request(
+        &self,
+        set: SetIndex,
+        request: SetRequest,
+    ) -> Result<SetResponse, ObjectError> {
+        if let Some(answer) = self.serve_bucket_config_request(&request).await {
+            return answer;
+        }
         match self.sets.get(&set) {
             Some(local) => handle_set_request(local, request).await,
-            None => self.mesh.call(self.owner_of(set), set, request).await,
+            None => Err(ObjectError::Internal(format!(
+                "set {} is not owned by core {}",
+                set.0, self.core.0
+            ))),
         }
     }
 
@@ -136,8 +158,11 @@ impl Cluster {
         .await
     }
 
-    /// CreateBucket: `Ok(false)` if it existed already.
+    /// CreateBucket: `Ok(false)` if it existed already. A configuration left by an earlier
+    /// bucket of that name is removed before any volume is made, so a new bucket always starts
+    /// with the defaults.
     pub async fn make_bucket(&self, bucket: &str) -> Result<bool, ObjectError> {
+        self.drop_bucket_config(bucket).await?;
         let mut created_any = false;
         for r in self
             .call_all(SetRequest::MakeBucket {
@@ -179,6 +204,11 @@ impl Cluster {
             })
             .await;
         if results.iter().all(Result::is_ok) {
+            // The bucket is gone whatever happens to its configuration: one left on the drives
+            // is removed by the next CreateBucket of that name.
+            if let Err(e) = self.drop_bucket_config(bucket).await {
+                tracing::warn!(bucket, error = %e, "bucket deleted, its configuration left behind");
+            }
             return Ok(());
         }
         // Every set gets the bucket back: those that deleted it, and those that failed part way
@@ -575,5 +605,13 @@ pub async fn handle_set_request(
                 .await?,
         ),
         SetRequest::Health => SetResponse::Health(set.health().await),
+        SetRequest::ReadBucketConfig { .. }
+        | SetRequest::ChangeBucketConfig { .. }
+        | SetRequest::DropBucketConfig { .. }
+        | SetRequest::CacheBucketConfig { .. } => {
+            return Err(ObjectError::Internal(
+                "a bucket configuration request reached a set; cores serve them".into(),
+            ))
+        }
     })
 }

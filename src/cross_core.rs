@@ -10,7 +10,9 @@
 //! * [`SetRequest`] / [`SetResponse`]: small operations on a set owned by another core that a
 //!   request touching several sets needs (bucket create/delete, listings, multi-delete, the
 //!   source side of a copy). [`Mesh::call`] sends one and awaits its answer; the answer comes back
-//!   on the channel in the other direction, matched by request id.
+//!   on the channel in the other direction, matched by request id. The bucket-configuration
+//!   requests are served by the receiving core itself rather than one of its sets
+//!   (`Cluster::serve_request`, `crate::bucket_config`).
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -23,10 +25,10 @@ use glommio::channels::shared_channel::{
 };
 use minnow_io::VolInfo;
 
+use crate::bucket_config::{BucketConfig, BucketConfigChange};
 use crate::erasure::{DeleteOutcome, ListedEntry, SetHealth, SetIndex, UploadListing};
-use crate::object::Versioning;
+use crate::object::{ObjectError, ObjectInfo, Versioning};
 use minnow_io::WalkRequest;
-use crate::object::{ObjectError, ObjectInfo};
 
 /// Index of a core (an executor) in this process.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -120,6 +122,32 @@ pub enum SetRequest {
     },
     /// Drives online now against quorum (health endpoints).
     Health,
+    /// To the config owner: a bucket's configuration (NoSuchBucket if the bucket does not
+    /// exist). Served by the core, not the set (`crate::bucket_config`).
+    ReadBucketConfig {
+        /// Bucket.
+        bucket: String,
+    },
+    /// To the config owner: change a bucket's configuration and publish it to every core.
+    ChangeBucketConfig {
+        /// Bucket.
+        bucket: String,
+        /// The change.
+        change: BucketConfigChange,
+    },
+    /// To the config owner: remove the configuration of a bucket absent from set 0.
+    DropBucketConfig {
+        /// Bucket.
+        bucket: String,
+    },
+    /// From the config owner to every core: replace (or, with `None`, drop) the cached
+    /// configuration of a bucket. The set index it travels with is ignored.
+    CacheBucketConfig {
+        /// Bucket.
+        bucket: String,
+        /// The configuration now in force; None to drop it.
+        config: Option<BucketConfig>,
+    },
 }
 
 /// The answer to a [`SetRequest`].
@@ -147,6 +175,8 @@ pub enum SetResponse {
     Bytes(Vec<u8>),
     /// Health.
     Health(SetHealth),
+    /// ReadBucketConfig, ChangeBucketConfig: the configuration now in force.
+    BucketConfig(BucketConfig),
 }
 
 /// What travels on a core-to-core channel.

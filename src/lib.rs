@@ -6,12 +6,14 @@
 //! layer, cross-core routing, the S3 handlers, the CLI and the load generator.
 //!
 //! Map: `topology` and `deployment` (start-up), `server` (executors), `cross_core` (everything
-//! between cores), `cluster` (placement and pool-wide operations), `erasure` (one set's object
+//! between cores), `cluster` (placement and pool-wide operations), `bucket_config` (each
+//! bucket's configuration, durable on set 0 and cached per core), `erasure` (one set's object
 //! operations), `api` (S3 handlers), `bench` (the load generator).
 #![warn(missing_docs)]
 
 pub mod api;
 pub mod bench;
+pub mod bucket_config;
 pub mod cluster;
 pub mod config;
 pub mod cross_core;

@@ -22,7 +22,8 @@ use glommio::{LocalExecutorBuilder, Placement, PoolPlacement};
 use minnow_io::{Drive, LocalDrive};
 
 use crate::api::{self, ServerCtx};
-use crate::cluster::{handle_set_request, Cluster};
+use crate::bucket_config::BucketConfigCache;
+use crate::cluster::Cluster;
 use crate::config::{CredentialSource, ServerConfig, SweepConfig};
 use crate::cross_core::{build_mesh, CoreId, CoreMessage, Mesh, MeshEnds};
 use crate::deployment::{self, Deployment};
@@ -246,6 +247,7 @@ async fn core_main(
             set_count,
             sets,
             mesh: mesh.clone(),
+            bucket_configs: BucketConfigCache::new(config.limits.lock_wait),
         },
         config,
     ));
@@ -314,13 +316,7 @@ async fn peer_loop(
             CoreMessage::Request { id, set, request } => {
                 let ctx = ctx.clone();
                 glommio::spawn_local(async move {
-                    let result = match ctx.cluster.sets.get(&set) {
-                        Some(local) => handle_set_request(local, request).await,
-                        None => Err(crate::object::ObjectError::Internal(format!(
-                            "set {} is not owned by core {}",
-                            set.0, ctx.cluster.core.0
-                        ))),
-                    };
+                    let result = ctx.cluster.serve_request(set, request).await;
                     if let Err(e) = ctx
                         .cluster
                         .mesh

@@ -4,11 +4,15 @@ use minnow_net::http::{HttpConn, RequestHead};
 use minnow_net::s3::error::{S3Error, S3ErrorCode};
 use minnow_net::s3::router::{check_object_key, check_version_id};
 use minnow_net::s3::sigv4::AuthOk;
+use minnow_net::s3::tagging::{parse_tagging, tagging_xml, TagTarget};
 use minnow_net::s3::xml::{
+    VersioningStatus,
     self, BucketEntry, DeleteErrorEntry, DeleteResult, DeletedEntry, ListAllMyBucketsResult, Owner,
 };
 
 use super::{read_small_body, Reply, Response, ServerCtx};
+use crate::bucket_config::BucketConfigChange;
+use crate::object::{ObjectError, Versioning};
 
 /// The owner of every bucket: the root user.
 pub fn owner(ctx: &ServerCtx) -> Owner {
@@ -89,12 +93,80 @@ pub async fn location(ctx: &ServerCtx, bucket: &str) -> Result<Reply, S3Error> {
     ))))
 }
 
-/// GetBucketVersioning: minnow does not version yet, so never enabled.
+/// GetBucketVersioning: no Status until versioning was first enabled or suspended.
 pub async fn versioning(ctx: &ServerCtx, bucket: &str) -> Result<Reply, S3Error> {
-    ctx.cluster.stat_bucket(bucket).await?;
+    let config = ctx.bucket_config(bucket).await?;
+    let status = match config.versioning {
+        Versioning::Unversioned => None,
+        Versioning::Enabled => Some(VersioningStatus::Enabled),
+        Versioning::Suspended => Some(VersioningStatus::Suspended),
+    };
     Ok(Reply::Full(Response::xml(
-        xml::versioning_configuration_xml(None),
+        xml::versioning_configuration_xml(status),
     )))
+}
+
+/// PutBucketVersioning. A bucket once versioned can be suspended but never unversioned again.
+pub async fn put_versioning(
+    ctx: &ServerCtx,
+    conn: &mut HttpConn,
+    head: &RequestHead,
+    auth: &AuthOk,
+    bucket: &str,
+) -> Result<Reply, S3Error> {
+    let body = read_small_body(ctx, conn, head, auth).await?;
+    let versioning = match xml::parse_versioning_configuration(&body)? {
+        VersioningStatus::Enabled => Versioning::Enabled,
+        VersioningStatus::Suspended => Versioning::Suspended,
+    };
+    drop(body);
+    ctx.cluster
+        .change_bucket_config(bucket, BucketConfigChange::Versioning(versioning))
+        .await
+        .map_err(|e| match e {
+            // AWS answers a VersioningConfiguration it cannot apply with MalformedXML.
+            ObjectError::InvalidArgument(why) => {
+                S3Error::with_message(S3ErrorCode::MalformedXML, why)
+            }
+            other => S3Error::from(other),
+        })?;
+    Ok(Reply::Full(Response::new(200)))
+}
+
+/// GetBucketTagging: NoSuchTagSet (404) for a bucket without tags, as AWS answers.
+pub async fn tagging(ctx: &ServerCtx, bucket: &str) -> Result<Reply, S3Error> {
+    let config = ctx.bucket_config(bucket).await?;
+    if config.tags.is_empty() {
+        return Err(S3Error::new(S3ErrorCode::NoSuchTagSet));
+    }
+    Ok(Reply::Full(Response::xml(tagging_xml(
+        &config.tags,
+    ))))
+}
+
+/// PutBucketTagging: replaces the whole tag set (204, as AWS answers).
+pub async fn put_tagging(
+    ctx: &ServerCtx,
+    conn: &mut HttpConn,
+    head: &RequestHead,
+    auth: &AuthOk,
+    bucket: &str,
+) -> Result<Reply, S3Error> {
+    let body = read_small_body(ctx, conn, head, auth).await?;
+    let tags = parse_tagging(&body, TagTarget::Bucket)?;
+    drop(body);
+    ctx.cluster
+        .change_bucket_config(bucket, BucketConfigChange::Tags(tags))
+        .await?;
+    Ok(Reply::Full(Response::new(204)))
+}
+
+/// DeleteBucketTagging: 204, also when there were no tags.
+pub async fn delete_tagging(ctx: &ServerCtx, bucket: &str) -> Result<Reply, S3Error> {
+    ctx.cluster
+        .change_bucket_config(bucket, BucketConfigChange::Tags(Vec::new()))
+        .await?;
+    Ok(Reply::Full(Response::new(204)))
 }
 
 /// GetBucketAcl: the owner has FULL_CONTROL.

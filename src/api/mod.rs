@@ -696,6 +696,12 @@ async fn dispatch(
             )
             .await
         }
+        PutBucketVersioning { bucket } => {
+            bucket::put_versioning(ctx, conn, head, &auth, &bucket).await
+        }
+        GetBucketTagging { bucket } => bucket::tagging(ctx, &bucket).await,
+        PutBucketTagging { bucket } => bucket::put_tagging(ctx, conn, head, &auth, &bucket).await,
+        DeleteBucketTagging { bucket } => bucket::delete_tagging(ctx, &bucket).await,
         Unsupported { bucket, op, .. } => {
             if !bucket.is_empty() {
                 ctx.cluster.stat_bucket(&bucket).await?;

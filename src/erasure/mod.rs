@@ -15,10 +15,13 @@
 //! * `multipart.rs`: uploads staged under `.minnow.sys/multipart`, completed by one rename.
 //! * `health.rs`: drives online now against read and write quorum (the health endpoints).
 //! * `sweep.rs`: background reclaim of crash leftovers and abandoned uploads.
+//! * `bucket_meta.rs`: a bucket's configuration document (`crate::bucket_config`), whole on
+//!   every drive.
 //!
 //! Quorum (ARCHITECTURE.md section 3): write quorum = data shards (+1 when data == parity), read
 //! quorum = data shards, bucket and delete operations n/2+1.
 
+mod bucket_meta;
 mod delete;
 mod digest;
 mod get;

@@ -234,6 +234,7 @@ impl ErasureSet {
         Ok(StagedObject {
             tmp_dir,
             data_dir: Some(data_dir),
+            version_id: String::new(),
             binding: None,
             layout,
             distribution,

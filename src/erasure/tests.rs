@@ -511,7 +511,7 @@ fn layout_names_are_reserved_key_segments() {
     // A key with one of these as a segment would share a path with another key's xl.meta: the
     // router refuses such keys, so every name the layout gives meaning to must be on its list.
     use minnow_net::s3::router::RESERVED_KEY_SEGMENTS;
-    for name in [DIR_OBJECT_MARKER, xl_meta::FILE_NAME] {
+    for name in [minnow_io::DIR_OBJECT_MARKER, xl_meta::FILE_NAME] {
         assert!(RESERVED_KEY_SEGMENTS.contains(&name), "{name} not reserved");
     }
     assert_eq!(object_dir("x/"), "x/__XLDIR__");
@@ -754,7 +754,7 @@ fn concurrent_uploads_of_one_part_leave_one_whole() {
         let (parts, _, _) = t.set.list_parts("b", "mp", &id, 0, 10).await.unwrap();
         let winner = etags.iter().position(|e| *e == parts[0].etag).unwrap();
         t.set
-            .complete_multipart("b", "mp", &id, &[(1, parts[0].etag.clone(, Versioning::Unversioned))])
+            .complete_multipart("b", "mp", &id, &[(1, parts[0].etag.clone())], Versioning::Unversioned)
             .await
             .unwrap();
         assert_eq!(t.get("mp").await.unwrap(), bodies[winner]);
@@ -795,7 +795,7 @@ fn complete_ignores_shards_of_a_drive_that_missed_the_last_upload() {
         let etag = upload(new.clone()).await;
         t.fault(&[], Fault::None);
         t.set
-            .complete_multipart("b", "mp", &id, &[(1, etag, Versioning::Unversioned)])
+            .complete_multipart("b", "mp", &id, &[(1, etag)], Versioning::Unversioned)
             .await
             .unwrap();
         // Slot 0 had no shard of the named upload: it keeps none (and so misses the commit).
@@ -1040,3 +1040,6 @@ fn uploads_receiving_their_bodies_share_a_bounded_budget() {
         assert_eq!(t.get("after").await.unwrap(), bytes);
     });
 }
+
+/// Bucket configuration documents on a set (bucket_meta.rs).
+mod bucket_meta;
