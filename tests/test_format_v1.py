@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import ClientError
 
-from harness import MIB, Server, etag_of, multipart_etag, signed_request, s3_error, strip_ns
+from harness import MIB, Server, etag_of, multipart_etag
+from versions import list_versions_page
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "fixtures"))
 from make_v1_drives import (  # noqa: E402
@@ -75,17 +76,9 @@ def fresh_v1_server(start_server):
     return start_server([str(d) for d in drives], drive_paths=drives)
 
 
-def versions_in_order(srv, bucket: str, query: str = "") -> list[tuple[str, str, str, bool]]:
-    """ListObjectVersions, raw: (kind, key, version id, is latest) in document order
-    (boto3 splits versions and delete markers into two lists and loses it)."""
-    resp = signed_request(srv, "GET", f"/{bucket}?versions{query}")
-    assert resp.status == 200, s3_error(resp)
-    root = strip_ns(resp.xml())
-    out = []
-    for el in root:
-        if el.tag in ("Version", "DeleteMarker"):
-            out.append((el.tag, el.findtext("Key"), el.findtext("VersionId"), el.findtext("IsLatest") == "true"))
-    return out
+def versions_in_order(srv, bucket: str, prefix: str = "") -> list[tuple[str, str, str, bool]]:
+    """ListObjectVersions in document order: (kind, key, version id, is latest)."""
+    return [e.short() for e in list_versions_page(srv, bucket, prefix=prefix).entries]
 
 
 # ---- reads ------------------------------------------------------------------
@@ -268,19 +261,19 @@ def test_versioning_over_old_objects(fresh_v1_server):
     assert vid and vid != "null"
     assert s3.get_object(Bucket=BUCKET, Key="single")["Body"].read() == new
     assert s3.get_object(Bucket=BUCKET, Key="single", VersionId="null")["Body"].read() == objects["single"]
-    assert versions_in_order(srv, BUCKET, "&prefix=single") == [
+    assert versions_in_order(srv, BUCKET, "single") == [
         ("Version", "single", vid, True),
         ("Version", "single", "null", False),
     ]
     marker = s3.delete_object(Bucket=BUCKET, Key="multi")
     assert marker["DeleteMarker"] is True
     assert s3.get_object(Bucket=BUCKET, Key="multi", VersionId="null")["Body"].read() == objects["multi"]
-    assert versions_in_order(srv, BUCKET, "&prefix=multi") == [
+    assert versions_in_order(srv, BUCKET, "multi") == [
         ("DeleteMarker", "multi", marker["VersionId"], True),
         ("Version", "multi", "null", False),
     ]
     s3.delete_object(Bucket=BUCKET, Key="single", VersionId="null")
-    assert versions_in_order(srv, BUCKET, "&prefix=single") == [("Version", "single", vid, True)]
+    assert versions_in_order(srv, BUCKET, "single") == [("Version", "single", vid, True)]
     srv.restart()
     assert s3.get_object(Bucket=BUCKET, Key="single")["Body"].read() == new
     assert s3.get_object(Bucket=BUCKET, Key="multi", VersionId="null")["Body"].read() == objects["multi"]
