@@ -215,6 +215,12 @@ def test_overwrite_and_delete_old_objects(fresh_v1_server):
     srv = fresh_v1_server
     s3 = srv.client()
     objects = all_objects()
+    # A copy of an old object keeps its body, content type and user metadata.
+    mkey, _ = WITH_META
+    s3.copy_object(Bucket=BUCKET, Key="meta-copy", CopySource={"Bucket": BUCKET, "Key": mkey})
+    copy = s3.get_object(Bucket=BUCKET, Key="meta-copy")
+    assert (copy["Body"].read(), copy["ContentType"], copy["Metadata"]) == (objects[mkey], CONTENT_TYPE, USER_META)
+    s3.delete_object(Bucket=BUCKET, Key="meta-copy")
     new = {"inline": os.urandom(10), "single": os.urandom(3 * MIB + 1), "multi": os.urandom(2000), "meta": b""}
     for key, body in new.items():
         s3.put_object(Bucket=BUCKET, Key=key, Body=body)

@@ -14,7 +14,7 @@ import uuid
 import pytest
 from botocore.exceptions import ClientError
 
-from harness import KIB, MIB, etag_of, signed_request, s3_error, unique_bucket
+from harness import KIB, MIB, etag_of, md5_b64, signed_request, s3_error, unique_bucket
 from versions import (
     delete_every_version,
     enable_versioning,
@@ -86,10 +86,9 @@ def test_versioning_configuration_refusals(server, s3, bucket):
     assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Suspended"
     # A status that is neither Enabled nor Suspended.
     body = b'<VersioningConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Status>Sometimes</Status></VersioningConfiguration>'
-    resp = signed_request(server, "PUT", f"/{bucket}?versioning", body=body)
-    assert (resp.status, resp.error_code) == (400, "MalformedXML"), s3_error(resp)
-    resp = signed_request(server, "PUT", f"/{bucket}?versioning", body=b"<VersioningConfiguration><Status>Enabled")
-    assert (resp.status, resp.error_code) == (400, "MalformedXML"), s3_error(resp)
+    for bad in (body, b"<VersioningConfiguration><Status>Enabled", b"not xml"):
+        resp = signed_request(server, "PUT", f"/{bucket}?versioning", {"Content-MD5": md5_b64(bad)}, bad)
+        assert (resp.status, resp.error_code) == (400, "MalformedXML"), s3_error(resp)
     assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Suspended"
     with pytest.raises(ClientError) as e:
         s3.get_bucket_versioning(Bucket=unique_bucket("missing"))
