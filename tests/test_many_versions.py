@@ -16,6 +16,10 @@ from botocore.exceptions import ClientError
 from harness import unique_bucket
 from versions import delete_every_version, enable_versioning, err, list_all_versions
 
+# Filling the key rewrites an xl.meta that grows to 10,000 versions: more than the
+# default 600 s per test is allowed for the test whose setup does it, but bounded.
+pytestmark = pytest.mark.timeout(900)
+
 MAX_VERSIONS = 10_000
 THREADS = 16
 KEY = "many"
