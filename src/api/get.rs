@@ -48,10 +48,8 @@ pub async fn get_object(
     let set = local_set(ctx, key)?;
     let mut reader = set.open_object(bucket, key, version_id).await?;
     let info = reader.info.clone();
+    let version = version_header(&info.version_id, versioning);
     let mut headers = object_headers(&info, false);
-    if let Some(id) = version_header(&info.version_id, versioning) {
-        headers.push(("x-amz-version-id".into(), id));
-    }
     match check_conditions(head, &info, &GET_CONDITIONS) {
         Precondition::Proceed => {}
         Precondition::NotModified => {
@@ -75,6 +73,9 @@ pub async fn get_object(
         .is_some_and(|v| v.eq_ignore_ascii_case("enabled"));
     if checksum_mode && range.is_none() {
         headers = object_headers(&info, true);
+    }
+    if let Some(id) = version {
+        headers.push(("x-amz-version-id".into(), id));
     }
     apply_overrides(head, &mut headers);
     let (status, first, len) = match range {

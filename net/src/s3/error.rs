@@ -120,8 +120,11 @@ s3_error_codes! {
     InvalidStorageClass => ("InvalidStorageClass", 400, "The storage class you specified is not valid."),
     /// The request-target cannot be decoded (bad percent-encoding, not UTF-8, not a path).
     InvalidURI => ("InvalidURI", 400, "Couldn't parse the specified URI."),
-    /// A tag set breaks S3's tag rules (count, key/value length, characters, duplicates,
-    /// the reserved `aws:` prefix); the message says which.
+    /// A tag set holds more tags than S3 allows (10 on an object, 50 on a bucket): S3 answers
+    /// this one generic code, not InvalidTag.
+    BadRequest => ("BadRequest", 400, "The request is not valid."),
+    /// A tag set breaks S3's tag rules (key/value length, characters, duplicates, the reserved
+    /// `aws:` prefix); the message says which.
     InvalidTag => ("InvalidTag", 400, "The TagSet is not valid."),
     /// Object key over 1024 bytes (or a key segment over 255 bytes).
     KeyTooLongError => ("KeyTooLongError", 400, "Your key is too long."),
@@ -431,6 +434,7 @@ mod tests {
             (S3ErrorCode::NoSuchVersion, "NoSuchVersion", 404),
             (S3ErrorCode::NoSuchTagSet, "NoSuchTagSet", 404),
             (S3ErrorCode::InvalidTag, "InvalidTag", 400),
+            (S3ErrorCode::BadRequest, "BadRequest", 400),
             (S3ErrorCode::MaxVersionsExceeded, "MaxVersionsExceeded", 400),
             (S3ErrorCode::IllegalVersioningConfiguration, "IllegalVersioningConfigurationException", 400),
         ];
