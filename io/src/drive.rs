@@ -381,8 +381,7 @@ pub trait Drive {
     ) -> Result<ObjectVersion, DriveError>;
     /// Remove the data directory `vol/dir/<data_dir>` of a version that a commit replaced,
     /// unless a version in `xl.meta` still names it. Absent is Ok.
-    async fn free_data_dir(&self, vol: &str, dir: &str, data_dir: &str)
-        -> Result<(), DriveError>;
+    async fn free_data_dir(&self, vol: &str, dir: &str, data_dir: &str) -> Result<(), DriveError>;
     /// Are the version's part files there, with the sizes its layout gives them? One state per
     /// part of `version.parts`, in order. An inline version has no files: every part is Ok.
     async fn check_parts(

@@ -69,8 +69,8 @@ use glommio::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 use glommio::GlommioError;
 
 use crate::drive::{check_path, check_vol};
-use crate::format::new_uuid;
 use crate::drive::{PartState, WalkEntry, WalkRequest};
+use crate::format::new_uuid;
 use crate::xl_meta::ObjectVersion;
 use crate::{
     DiskInfo, Drive, DriveError, FileReader, FileWriter, VolInfo, SYS_BUCKETS_DIR,
@@ -675,7 +675,6 @@ impl Drive for LocalDrive {
         .await
     }
 
-
     async fn read_version(
         &self,
         vol: &str,
@@ -688,9 +687,7 @@ impl Drive for LocalDrive {
 
     async fn read_xl(&self, vol: &str, dir: &str) -> Result<Vec<u8>, DriveError> {
         let paths = self.object_paths(vol, dir)?;
-        self.load_xl(&paths)
-            .await?
-            .ok_or(DriveError::FileNotFound)
+        self.load_xl(&paths).await?.ok_or(DriveError::FileNotFound)
     }
 
     async fn rename_data(
@@ -732,12 +729,7 @@ impl Drive for LocalDrive {
         self.remove_version(vol, dir, version_id).await
     }
 
-    async fn free_data_dir(
-        &self,
-        vol: &str,
-        dir: &str,
-        data_dir: &str,
-    ) -> Result<(), DriveError> {
+    async fn free_data_dir(&self, vol: &str, dir: &str, data_dir: &str) -> Result<(), DriveError> {
         self.free_unnamed_data_dir(vol, dir, data_dir).await
     }
 

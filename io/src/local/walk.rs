@@ -48,7 +48,7 @@ use crate::DriveError;
 /// Children examined per trip to the blocking pool, at most.
 const EXAMINE_BATCH: usize = 256;
 /// Most xl.meta reads in flight at once.
-const META_READS_IN_FLIGHT: usize = 64;
+const META_READS_IN_FLIGHT: usize = 128;
 /// Listings kept for the next pages of a walk ([`cached_list`]).
 const CACHED_LISTINGS: usize = 8;
 /// A directory whose mtime is at least this old when listed may be cached: any later change
@@ -108,9 +108,7 @@ impl Listing {
     /// Order of the unit's relative name against `target`.
     fn cmp_to(&self, unit: (u32, bool), target: &[u8]) -> Ordering {
         let (name, slash) = self.rel(unit);
-        name.iter()
-            .chain(slash.then_some(&b'/'))
-            .cmp(target.iter())
+        name.iter().chain(slash.then_some(&b'/')).cmp(target.iter())
     }
 
     fn starts_with(&self, unit: (u32, bool), prefix: &[u8]) -> bool {
@@ -118,7 +116,10 @@ impl Listing {
         if name.len() >= prefix.len() {
             return name.starts_with(prefix);
         }
-        slash && prefix.len() == name.len() + 1 && prefix.starts_with(name) && prefix.ends_with(b"/")
+        slash
+            && prefix.len() == name.len() + 1
+            && prefix.starts_with(name)
+            && prefix.ends_with(b"/")
     }
 }
 
@@ -170,7 +171,11 @@ impl Frame {
                 if next > 0 && !rollup {
                     let before = listing.units[next - 1];
                     let (name, slash) = listing.rel(before);
-                    if slash && rel.len() > name.len() && rel.starts_with(name) && rel[name.len()] == b'/' {
+                    if slash
+                        && rel.len() > name.len()
+                        && rel.starts_with(name)
+                        && rel[name.len()] == b'/'
+                    {
                         next -= 1;
                     }
                 }
@@ -282,7 +287,11 @@ enum Listed {
 /// The listing of `vol_dir/dir` (one trip: a stat, and a readdir unless the directory is
 /// unchanged since a recent walk listed it); a directory that is gone holds nothing. With
 /// `require_vol`, VolumeNotFound when the volume is gone.
-async fn cached_list(vol_dir: &Path, dir: &str, require_vol: bool) -> Result<Rc<Listing>, DriveError> {
+async fn cached_list(
+    vol_dir: &Path,
+    dir: &str,
+    require_vol: bool,
+) -> Result<Rc<Listing>, DriveError> {
     let full = vol_dir.join(dir);
     let cached = LISTINGS.with_borrow(|cache| {
         cache
@@ -431,18 +440,28 @@ pub(super) async fn walk(
 /// and finish the xl.meta reads of the next keys (concurrently), at most `wanted` of them.
 async fn prepare(vol_dir: &Path, frame: &mut Frame, wanted: usize) -> Result<(), DriveError> {
     // Children to examine: those of the next units, in unit order, not yet examined.
+    // Look ahead as many children as the page still wants (a child yields at most two
+    // entries, its key and its subtree), examined ones included.
+    let ahead = EXAMINE_BATCH.min(wanted);
     let mut to_examine: Vec<usize> = Vec::new();
+    let mut seen = 0;
     let mut at = frame.next;
-    while let Some((child, _)) = frame.unit(at) {
-        if to_examine.len() >= EXAMINE_BATCH.min(wanted) {
+    while let Some((child, subtree)) = frame.unit(at) {
+        at += 1;
+        if subtree && frame.examined[child as usize].is_some() {
+            continue; // its key unit came first and counted it
+        }
+        if seen >= ahead {
             break;
         }
+        seen += 1;
         let child = child as usize;
-        if frame.examined[child].is_none() && !to_examine.contains(&child) {
+        if frame.examined[child].is_none() && to_examine.last() != Some(&child) {
             to_examine.push(child);
         }
-        at += 1;
     }
+    to_examine.sort_unstable();
+    to_examine.dedup();
     if !to_examine.is_empty() {
         let paths = to_examine
             .iter()
@@ -527,7 +546,11 @@ mod tests {
             .iter()
             .map(|&u| {
                 let (name, slash) = listing.rel(u);
-                format!("{}{}", std::str::from_utf8(name).unwrap(), if slash { "/" } else { "" })
+                format!(
+                    "{}{}",
+                    std::str::from_utf8(name).unwrap(),
+                    if slash { "/" } else { "" }
+                )
             })
             .collect()
     }
@@ -539,13 +562,19 @@ mod tests {
             ["", "a", "a!", "a!/", "a-b", "a-b/", "a/", "b", "b/"]
         );
         // In the volume root the marker is an ordinary name (never written by minnow).
-        assert_eq!(order(&[DIR_OBJECT_MARKER], true), ["__XLDIR__", "__XLDIR__/"]);
+        assert_eq!(
+            order(&[DIR_OBJECT_MARKER], true),
+            ["__XLDIR__", "__XLDIR__/"]
+        );
     }
 
     #[test]
     fn frames_start_after_after_and_at_the_prefix() {
         let listing = Rc::new(Listing::new(
-            ["a", "a!", "a-b", "ab", "b"].iter().map(|s| format!("{s}")).collect(),
+            ["a", "a!", "a-b", "ab", "b"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
             false,
         ));
         let first = |prefix: &str, after: &str, rollup: bool| {
