@@ -881,3 +881,45 @@ fn walk_speed() {
         }
     });
 }
+
+#[test]
+fn a_corrupt_xl_meta_is_reported_with_its_path_and_left_alone() {
+    let dir = TempDir::new("corrupt-commit");
+    let root = dir.path().to_path_buf();
+    run(|| async {
+        let drive = open(&dir).await;
+        drive.make_vol("b").await.expect("make_vol");
+        fs::create_dir_all(root.join("b/k/dd")).expect("mkdir");
+        fs::write(root.join("b/k/xl.meta"), b"XLMN\x02\x00\x00\x00torn").expect("write");
+        let corrupt = |r: Result<(), DriveError>| match r {
+            Err(DriveError::Corrupt { path, .. }) => {
+                assert!(path.ends_with("b/k/xl.meta"), "{path}")
+            }
+            other => panic!("expected Corrupt, got {other:?}"),
+        };
+        corrupt(
+            drive
+                .write_version("b", "k", version("", 1, None))
+                .await
+                .map(drop),
+        );
+        corrupt(drive.update_version("b", "k", version("", 1, None)).await);
+        corrupt(drive.delete_version("b", "k", "").await.map(drop));
+        corrupt(drive.free_data_dir("b", "k", "dd").await);
+        corrupt(drive.read_version("b", "k", None, false).await.map(drop));
+        assert_eq!(
+            fs::read(root.join("b/k/xl.meta")).expect("read"),
+            b"XLMN\x02\x00\x00\x00torn"
+        );
+        assert!(
+            root.join("b/k/dd").is_dir(),
+            "a data dir is never freed on a corrupt xl.meta"
+        );
+
+        // Without xl.meta, freeing the last data directory prunes the object's directories.
+        fs::remove_file(root.join("b/k/xl.meta")).expect("rm");
+        drive.free_data_dir("b", "k", "dd").await.expect("free");
+        assert!(!root.join("b/k").exists());
+        assert!(root.join("b").is_dir());
+    });
+}
