@@ -923,3 +923,33 @@ fn a_corrupt_xl_meta_is_reported_with_its_path_and_left_alone() {
         assert!(root.join("b").is_dir());
     });
 }
+
+#[test]
+fn walk_reads_xl_meta_not_in_the_page_cache_through_io_uring() {
+    use std::os::fd::AsRawFd;
+    let dir = TempDir::new("walk-cold");
+    let vol = dir.path().join("v");
+    let keys: Vec<String> = (0..50).map(|i| format!("k{i:02}")).collect();
+    let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
+    make_keys(&vol, &refs);
+    // Written back and dropped from the page cache: RWF_NOWAIT reads find nothing cached.
+    for key in &keys {
+        let file = fs::File::open(vol.join(key).join(xl_meta::FILE_NAME)).expect("open");
+        file.sync_all().expect("sync");
+        nix::fcntl::posix_fadvise(
+            file.as_raw_fd(),
+            0,
+            0,
+            nix::fcntl::PosixFadviseAdvice::POSIX_FADV_DONTNEED,
+        )
+        .expect("fadvise");
+    }
+    let cold = vol.join("k07").join(xl_meta::FILE_NAME);
+    assert_eq!(super::walk::read_cached_metadata(&cold), None, "evicted");
+    run(|| async {
+        let drive = open(&dir).await;
+        assert_eq!(walk_names(&drive, req("", "", 100)).await, keys);
+    });
+    // Cached now: served by the examining trip.
+    assert!(super::walk::read_cached_metadata(&cold).is_some());
+}

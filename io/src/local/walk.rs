@@ -19,9 +19,12 @@
 //! Cost: listing a directory is one trip to the blocking pool (names and types, no stat).
 //! Its units are then *examined* lazily, in sorted order, a batch of children per trip (one
 //! `readdir` each: does it hold `xl.meta`, which subdirectories does it have), and only as far
-//! as the page needs; the `xl.meta` metadata sections of the batch's keys are read
-//! concurrently through io_uring (a first read of [`FIRST_READ_BYTES`], a second only for a
-//! longer metadata section; never the inline data). A subtree is descended only when its
+//! as the page needs. The same trip reads each key's `xl.meta` metadata section when the
+//! page cache holds it (`preadv2(RWF_NOWAIT)`, which never waits for the device); the others
+//! are read concurrently through io_uring right after (a first read of [`FIRST_READ_BYTES`], a
+//! second only for a longer metadata section; never the inline data). A directory listing is
+//! reused by the next pages while the directory's mtime is unchanged (only for a directory
+//! that had settled when listed, so a later change cannot keep the same coarse timestamp). A subtree is descended only when its
 //! directory has a subdirectory that is not one of the key's data directories (named in the
 //! `xl.meta` just read), so an ordinary object costs no trip of its own. With the delimiter
 //! "/", a subtree at the prefix's level is not descended: it is returned as a prefix when a
@@ -34,6 +37,7 @@
 
 use std::cell::RefCell;
 use std::cmp::Ordering;
+use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
@@ -148,7 +152,9 @@ struct Frame {
     /// "" or ends with '/'.
     dir: String,
     listing: Rc<Listing>,
-    examined: Vec<Option<Examined>>,
+    /// By child index; only the children examined so far (a page of a large directory
+    /// costs what it examines, not the directory's size).
+    examined: HashMap<usize, Examined>,
     next: usize,
     /// The prefix the units' relative names must start with ("" for frames below the
     /// prefix's directory).
@@ -189,7 +195,7 @@ impl Frame {
         let from_prefix = listing
             .units
             .partition_point(|&u| listing.cmp_to(u, p) == Ordering::Less);
-        let examined = (0..listing.children.len()).map(|_| None).collect();
+        let examined = HashMap::new();
         Frame {
             dir,
             next: next.max(from_prefix),
@@ -259,6 +265,12 @@ async fn examine(paths: Vec<PathBuf>, rollup: Vec<bool>) -> Result<Vec<Examined>
                     examined.has_meta = true;
                 }
             }
+            if examined.has_meta {
+                if let Some(bytes) = read_cached_metadata(&path.join(FILE_NAME)) {
+                    examined.data_dirs = xl_meta::data_dirs(&bytes).unwrap_or_default();
+                    examined.meta = Some(Ok(bytes));
+                }
+            }
             if rollup {
                 examined.holds_key = examined.subdirs.iter().any(|sub| {
                     let sub = path.join(sub);
@@ -271,6 +283,44 @@ async fn examine(paths: Vec<PathBuf>, rollup: Vec<bool>) -> Result<Vec<Examined>
         Ok(out)
     })
     .await
+}
+
+/// The metadata section of an `xl.meta` when the page cache holds it: read with
+/// `RWF_NOWAIT`, which never waits for the device. None when any of it is not cached (or
+/// anything else goes wrong): the caller then reads it through io_uring, concurrently with
+/// the reads of the next keys, and reports what that read finds.
+pub(super) fn read_cached_metadata(path: &Path) -> Option<Vec<u8>> {
+    let file = fs::File::open(path).ok()?;
+    let mut out = vec![0u8; xl_meta::FIRST_READ_BYTES];
+    let n = pread_nowait(&file, &mut out, 0).ok()?;
+    out.truncate(n);
+    let end = xl_meta::metadata_end(&out).ok()?;
+    if end > out.len() {
+        if n < xl_meta::FIRST_READ_BYTES {
+            return None; // partly cached, or shorter than its header says
+        }
+        let mut rest = vec![0u8; end - n];
+        let m = pread_nowait(&file, &mut rest, n as i64).ok()?;
+        if m != rest.len() {
+            return None;
+        }
+        out.extend_from_slice(&rest);
+    }
+    Some(out)
+}
+
+/// `preadv2(RWF_NOWAIT)`: EAGAIN instead of waiting for the device.
+#[allow(unsafe_code)]
+fn pread_nowait(file: &fs::File, buf: &mut [u8], offset: i64) -> std::io::Result<usize> {
+    use std::os::fd::AsRawFd;
+    let iov = libc::iovec {
+        iov_base: buf.as_mut_ptr().cast(),
+        iov_len: buf.len(),
+    };
+    // SAFETY: `iov` describes `buf`, which is valid for writes of its whole length and
+    // outlives the call; the descriptor is open for as long as `file` is borrowed.
+    let n = unsafe { libc::preadv2(file.as_raw_fd(), &iov, 1, offset, libc::RWF_NOWAIT) };
+    usize::try_from(n).map_err(|_| std::io::Error::last_os_error())
 }
 
 /// What a listing trip found.
@@ -391,7 +441,7 @@ pub(super) async fn walk(
         while let Some(unit) = frame.unit(frame.next) {
             let (child, subtree) = (unit.0 as usize, unit.1);
             let name = frame.name(unit);
-            let Some(examined) = frame.examined[child].as_mut() else {
+            let Some(examined) = frame.examined.get_mut(&child) else {
                 break; // beyond what was prepared
             };
             if !subtree {
@@ -448,7 +498,7 @@ async fn prepare(vol_dir: &Path, frame: &mut Frame, wanted: usize) -> Result<(),
     let mut at = frame.next;
     while let Some((child, subtree)) = frame.unit(at) {
         at += 1;
-        if subtree && frame.examined[child as usize].is_some() {
+        if subtree && frame.examined.contains_key(&(child as usize)) {
             continue; // its key unit came first and counted it
         }
         if seen >= ahead {
@@ -456,7 +506,7 @@ async fn prepare(vol_dir: &Path, frame: &mut Frame, wanted: usize) -> Result<(),
         }
         seen += 1;
         let child = child as usize;
-        if frame.examined[child].is_none() && to_examine.last() != Some(&child) {
+        if !frame.examined.contains_key(&child) && to_examine.last() != Some(&child) {
             to_examine.push(child);
         }
     }
@@ -473,7 +523,7 @@ async fn prepare(vol_dir: &Path, frame: &mut Frame, wanted: usize) -> Result<(),
             .collect();
         let found = examine(paths, rollup).await?;
         for (child, examined) in to_examine.into_iter().zip(found) {
-            frame.examined[child] = Some(examined);
+            frame.examined.insert(child, examined);
         }
     }
     // Reads: the keys of the next units that hold xl.meta and were not read yet.
@@ -483,7 +533,7 @@ async fn prepare(vol_dir: &Path, frame: &mut Frame, wanted: usize) -> Result<(),
         if reads.len() >= META_READS_IN_FLIGHT.min(wanted) {
             break;
         }
-        let Some(examined) = &frame.examined[child as usize] else {
+        let Some(examined) = frame.examined.get(&(child as usize)) else {
             break;
         };
         if !subtree && examined.has_meta && examined.meta.is_none() {
@@ -503,7 +553,7 @@ async fn prepare(vol_dir: &Path, frame: &mut Frame, wanted: usize) -> Result<(),
     }))
     .await;
     for (child, result) in reads.into_iter().zip(results) {
-        if let Some(examined) = frame.examined[child].as_mut() {
+        if let Some(examined) = frame.examined.get_mut(&child) {
             if let Ok(bytes) = &result {
                 examined.data_dirs = xl_meta::data_dirs(bytes).unwrap_or_default();
             }
