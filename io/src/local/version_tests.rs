@@ -835,8 +835,9 @@ fn walk_pages_over_a_large_folder_see_every_key_once() {
 }
 
 /// Walk speed: a flat folder of 10,000 keys, pages of 1,000, warm; then the first and the last
-/// page of a 100,000-key folder. `cargo test -p minnow-io --release -- --ignored walk_speed
-/// --nocapture`.
+/// page of a folder of `WALK_BIG` (default 100,000) keys. Optimised:
+/// `cargo test -p minnow-io --config 'profile.dev.package.minnow-io.opt-level=3' -- --ignored
+/// walk_speed --nocapture` (or `--release`).
 #[test]
 #[ignore = "measurement, not a test"]
 fn walk_speed() {
