@@ -336,8 +336,11 @@ pub trait Drive {
     /// The raw bytes of the object's `xl.meta` (healing, inspection). FileNotFound if absent.
     async fn read_xl(&self, vol: &str, dir: &str) -> Result<Vec<u8>, DriveError>;
     /// Commit a new version: when `version.data_dir` is Some, rename the staged directory
-    /// `src_vol/src_path` (holding its part files) to `vol/dir/<data_dir>`; then add `version` to
-    /// the object's `xl.meta` (created if absent), replacing a version with the same id. Returns
+    /// `src_vol/src_path` (holding its part files) to `vol/dir/<data_dir>` (FileNotFound, and
+    /// nothing changed, when it is not there); when it is None (inline data, delete marker)
+    /// nothing is moved and `src_*` is not looked at. Then add `version` to the object's
+    /// `xl.meta` (created if absent) at the place its `mod_time_ns` gives it (newest first),
+    /// replacing a version with the same id. Returns
     /// the version it replaced (with its inline data), whose data directory is left in place:
     /// the caller frees it ([`Drive::free_data_dir`]) once the commit reached quorum, or puts
     /// the old version back ([`Drive::write_version`]) when it did not. Never recreates a
@@ -360,8 +363,9 @@ pub trait Drive {
         version: ObjectVersion,
     ) -> Result<Option<ObjectVersion>, DriveError>;
     /// Replace the metadata of an existing version (tags, user metadata; later retention): the
-    /// version with `version.version_id` and the same data directory. Its inline data and its
-    /// place among the versions are kept whatever `version.inline_data` says. VersionNotFound
+    /// version with `version.version_id` and the same data directory. Its inline data, its
+    /// `mod_time_ns` and so its place among the versions are kept, whatever `version` says of
+    /// them. FileNotFound without `xl.meta`; VersionNotFound
     /// when no such version is there (a drive that missed a write must not get half a version).
     async fn update_version(
         &self,
@@ -381,18 +385,22 @@ pub trait Drive {
     ) -> Result<ObjectVersion, DriveError>;
     /// Remove the data directory `vol/dir/<data_dir>` of a version that a commit replaced,
     /// unless a version in `xl.meta` still names it. Absent is Ok.
-    async fn free_data_dir(&self, vol: &str, dir: &str, data_dir: &str)
-        -> Result<(), DriveError>;
-    /// Are the version's part files there, with the sizes its layout gives them? One state per
-    /// part of `version.parts`, in order. An inline version has no files: every part is Ok.
+    async fn free_data_dir(&self, vol: &str, dir: &str, data_dir: &str) -> Result<(), DriveError>;
+    /// Are the version's part files (`vol/dir/<data_dir>/part.<N>`) there, with the sizes its
+    /// layout gives them (`ErasureLayout::shard_file_size(part.size)`)? One state per part of
+    /// `version.parts`, in order (none for a version without parts, e.g. a delete marker). An
+    /// inline version has no files: every part is Ok. A layout that cannot be is Corrupt.
     async fn check_parts(
         &self,
         vol: &str,
         dir: &str,
         version: &ObjectVersion,
     ) -> Result<Vec<PartState>, DriveError>;
-    /// Like [`Drive::check_parts`], and reads every frame of every part (inline data too),
-    /// checking it against its bitrot hash under the version's frame keys.
+    /// Like [`Drive::check_parts`], and reads every frame of every part (inline data too: the
+    /// version's own, or when it carries none the one this drive's `xl.meta` holds for its id),
+    /// checking it against its bitrot hash under the version's frame keys
+    /// (`FrameKey::bound(binding, erasure.index, part)` with the version's
+    /// [`crate::xl_meta::META_FRAME_BINDING`], `FrameKey::Unbound` without).
     async fn verify_parts(
         &self,
         vol: &str,
@@ -402,8 +410,12 @@ pub trait Drive {
     /// Keys of `vol` (not directories: a folder object's [`DIR_OBJECT_MARKER`] directory is
     /// its key, ending in '/') in byte order of the key, with their version summaries, as
     /// [`WalkRequest`] says; never reads inline data, and costs in proportion to what it returns
-    /// (and to the directories it passes), not to what lies before `after`. A key whose `xl.meta` is corrupt is left out (and logged); a prefix
-    /// whose directory part is not a valid path matches nothing. VolumeNotFound.
+    /// (and to the directories it passes), not to what lies before `after`. A key whose
+    /// `xl.meta` is corrupt is left out (and logged); a prefix whose directory part is not a
+    /// valid path matches nothing. With the delimiter "/", a common prefix is returned when it is
+    /// greater than `after` (so paging after a prefix skips it whole) and some `xl.meta` lies
+    /// below it (a delete marker counts: the drive does not decide visibility).
+    /// VolumeNotFound.
     async fn walk_versions(
         &self,
         vol: &str,

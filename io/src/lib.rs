@@ -16,7 +16,8 @@
 //! * [`testing`]: a fault-injecting drive for the tests of the layers above.
 //!
 //! It never imports `minnow-net` (no HTTP or S3 types reach storage) nor the object layer;
-//! it knows nothing of erasure coding beyond the numbers `xl.meta` records.
+//! of erasure coding it uses only `minnow-codec`'s layout and bitrot functions, to check and
+//! verify a version's part files where they lie (`check_parts`, `verify_parts`).
 //!
 //! Invariants, enforced here for every implementation's callers:
 //! * paths are relative, '/'-separated, and checked before any syscall ([`check_path`]);

@@ -382,12 +382,7 @@ impl Drive for FaultDrive {
         self.state.check(Op::DeleteVersion)?;
         self.inner.delete_version(vol, dir, version_id).await
     }
-    async fn free_data_dir(
-        &self,
-        vol: &str,
-        dir: &str,
-        data_dir: &str,
-    ) -> Result<(), DriveError> {
+    async fn free_data_dir(&self, vol: &str, dir: &str, data_dir: &str) -> Result<(), DriveError> {
         self.state.check(Op::FreeDataDir)?;
         self.inner.free_data_dir(vol, dir, data_dir).await
     }
@@ -466,8 +461,11 @@ mod tests {
     fn faults_hit_their_operation_and_count_down() {
         let dir = TempDir::new("fault");
         run(|| async {
-            let local: Rc<dyn Drive> =
-                Rc::new(LocalDrive::open(dir.path().to_path_buf()).await.expect("open"));
+            let local: Rc<dyn Drive> = Rc::new(
+                LocalDrive::open(dir.path().to_path_buf())
+                    .await
+                    .expect("open"),
+            );
             let drive = FaultDrive::new(local);
             drive.make_vol("b").await.expect("make_vol");
             for kind in every_kind() {
@@ -477,15 +475,27 @@ mod tests {
                 assert!(drive.stat_vol("b").await.is_ok());
                 drive.clear();
             }
-            assert_eq!(drive.read_all("b", "x").await, Err(DriveError::FileNotFound));
+            assert_eq!(
+                drive.read_all("b", "x").await,
+                Err(DriveError::FileNotFound)
+            );
             drive.fail_next(Op::WriteAll, DriveError::DiskFull, 2);
-            assert_eq!(drive.write_all("b", "x", b"1").await, Err(DriveError::DiskFull));
-            assert_eq!(drive.write_all("b", "x", b"1").await, Err(DriveError::DiskFull));
+            assert_eq!(
+                drive.write_all("b", "x", b"1").await,
+                Err(DriveError::DiskFull)
+            );
+            assert_eq!(
+                drive.write_all("b", "x", b"1").await,
+                Err(DriveError::DiskFull)
+            );
             drive.write_all("b", "x", b"1").await.expect("third passes");
             assert_eq!(drive.calls(Op::WriteAll), 3);
             assert_eq!(drive.calls(Op::ReadAll), every_kind().len() as u64 + 1);
             drive.fail_next(Op::WriteAll, DriveError::DiskFull, 0);
-            drive.write_all("b", "x", b"2").await.expect("zero calls: no fault");
+            drive
+                .write_all("b", "x", b"2")
+                .await
+                .expect("zero calls: no fault");
             drive.reset_counts();
             assert_eq!(drive.calls(Op::WriteAll), 0);
 
@@ -494,7 +504,10 @@ mod tests {
             writer.write(b"hello").await.expect("write");
             drive.set_offline(true);
             assert_eq!(writer.write(b"more").await, Err(DriveError::Offline));
-            assert_eq!(drive.disk_info().await.map(|_| ()), Err(DriveError::Offline));
+            assert_eq!(
+                drive.disk_info().await.map(|_| ()),
+                Err(DriveError::Offline)
+            );
             assert_eq!(
                 drive.walk_versions("b", &WalkRequest::default()).await,
                 Err(DriveError::Offline)
@@ -514,8 +527,11 @@ mod tests {
     fn reads_in_progress_are_counted() {
         let dir = TempDir::new("fault-reads");
         run(|| async {
-            let local: Rc<dyn Drive> =
-                Rc::new(LocalDrive::open(dir.path().to_path_buf()).await.expect("open"));
+            let local: Rc<dyn Drive> = Rc::new(
+                LocalDrive::open(dir.path().to_path_buf())
+                    .await
+                    .expect("open"),
+            );
             let drive = FaultDrive::new(local);
             drive.make_vol("b").await.expect("make_vol");
             let mut writer = drive.create_file("b", "f", 1 << 16).await.expect("create");

@@ -150,7 +150,6 @@ pub struct ObjectVersion {
     pub tags: Vec<(String, String)>,
 }
 
-
 /// Erasure coding of a version.
 #[derive(
     Clone, Debug, Default, PartialEq, Eq, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize,
@@ -319,9 +318,7 @@ struct Parsed<'a> {
 
 impl<'a> Parsed<'a> {
     fn position(&self, version_id: &str) -> Option<usize> {
-        self.entries
-            .iter()
-            .position(|e| e.version_id == version_id)
+        self.entries.iter().position(|e| e.version_id == version_id)
     }
 
     /// The entry of `version_id`, or the latest for None; VersionNotFound.
@@ -779,14 +776,18 @@ pub mod legacy {
     pub const HEADER_LEN: usize = 16;
 
     /// Format 1 `XlMeta`.
-    #[derive(Clone, Debug, Default, PartialEq, Eq, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
+    #[derive(
+        Clone, Debug, Default, PartialEq, Eq, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize,
+    )]
     pub struct XlMetaV1 {
         /// Newest first.
         pub versions: Vec<ObjectVersionV1>,
     }
 
     /// Format 1 `ObjectVersion` (no tags).
-    #[derive(Clone, Debug, Default, PartialEq, Eq, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
+    #[derive(
+        Clone, Debug, Default, PartialEq, Eq, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize,
+    )]
     pub struct ObjectVersionV1 {
         /// "" = null version.
         pub version_id: String,
@@ -813,7 +814,9 @@ pub mod legacy {
     }
 
     /// Format 1 `ErasureInfo`.
-    #[derive(Clone, Debug, Default, PartialEq, Eq, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
+    #[derive(
+        Clone, Debug, Default, PartialEq, Eq, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize,
+    )]
     pub struct ErasureInfoV1 {
         /// Data shards.
         pub data: u8,
@@ -828,7 +831,9 @@ pub mod legacy {
     }
 
     /// Format 1 `PartInfo`.
-    #[derive(Clone, Debug, Default, PartialEq, Eq, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
+    #[derive(
+        Clone, Debug, Default, PartialEq, Eq, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize,
+    )]
     pub struct PartInfoV1 {
         /// Part number.
         pub number: u32,
@@ -1067,7 +1072,10 @@ mod tests {
     fn every_flipped_byte_is_corrupt() {
         let v2 = encode(&sample());
         let meta_end = metadata_end(&v2).expect("end");
-        for (bytes, expected) in [(v2.clone(), sample()), (legacy::encode(&small_v1()), small())] {
+        for (bytes, expected) in [
+            (v2.clone(), sample()),
+            (legacy::encode(&small_v1()), small()),
+        ] {
             for at in 0..bytes.len() {
                 let minor = (6..8).contains(&at);
                 for bit in [0x01u8, 0x80] {
@@ -1080,7 +1088,10 @@ mod tests {
                         let what = format!("bit {bit:#x} of byte {at} flipped");
                         assert_corrupt(decode(&bad), &what);
                         assert_corrupt(read_version(&bad, None, true), &what);
-                        assert_corrupt(add_version(Some(&bad), &version("n", 9, None, None)), &what);
+                        assert_corrupt(
+                            add_version(Some(&bad), &version("n", 9, None, None)),
+                            &what,
+                        );
                     }
                 }
             }
@@ -1091,13 +1102,19 @@ mod tests {
         assert_corrupt(read_version(&bad, Some("v1"), true), "inline flipped");
         assert_corrupt(delete_version(&bad, ""), "inline flipped");
         assert_eq!(ids(&bad), ["", "v1"]);
-        assert_eq!(read_version(&bad, Some("v1"), false).expect("meta").etag, "");
+        assert_eq!(
+            read_version(&bad, Some("v1"), false).expect("meta").etag,
+            ""
+        );
     }
 
     #[test]
     fn foreign_bytes() {
         assert_corrupt(decode(b""), "empty");
-        assert_corrupt(decode(b"XL2 1   \x01\x00\x03\x00"), "a MinIO xl.meta header");
+        assert_corrupt(
+            decode(b"XL2 1   \x01\x00\x03\x00"),
+            "a MinIO xl.meta header",
+        );
         assert_corrupt(decode(&[0u8; 4096]), "zeros");
         assert_corrupt(decode(b"{\"version\":1,\"format\":\"minnow\"}"), "json");
         assert_corrupt(metadata_end(b"XLMN\x02\x00"), "header cut short");
@@ -1151,8 +1168,14 @@ mod tests {
     fn golden_v1_bytes() {
         let golden = hex::decode(GOLDEN_SMALL_V1).expect("hex");
         assert_eq!(decode(&golden).expect("golden decodes"), small());
-        assert_eq!(hex::encode(legacy::encode(&small_v1()))[16..], GOLDEN_SMALL_V1[16..]);
-        assert_eq!(read_version(&golden, None, true).expect("read"), small().versions[0]);
+        assert_eq!(
+            hex::encode(legacy::encode(&small_v1()))[16..],
+            GOLDEN_SMALL_V1[16..]
+        );
+        assert_eq!(
+            read_version(&golden, None, true).expect("read"),
+            small().versions[0]
+        );
         assert_eq!(metadata_end(&golden).expect("end"), golden.len());
     }
 
@@ -1193,8 +1216,10 @@ mod tests {
     fn versions_stay_newest_first() {
         let (bytes, replaced) = add_version(None, &version("b", 20, None, Some("db"))).expect("b");
         assert_eq!(replaced, None);
-        let (bytes, _) = add_version(Some(&bytes), &version("a", 10, Some(b"aa"), None)).expect("a");
-        let (bytes, _) = add_version(Some(&bytes), &version("c", 30, Some(b"ccc"), None)).expect("c");
+        let (bytes, _) =
+            add_version(Some(&bytes), &version("a", 10, Some(b"aa"), None)).expect("a");
+        let (bytes, _) =
+            add_version(Some(&bytes), &version("c", 30, Some(b"ccc"), None)).expect("c");
         // Same time as "b": the newcomer goes first.
         let (bytes, _) = add_version(Some(&bytes), &version("d", 20, None, Some("dd"))).expect("d");
         assert_eq!(ids(&bytes), ["c", "d", "b", "a"]);
@@ -1207,25 +1232,44 @@ mod tests {
         let m = decode(&bytes).expect("decode");
         assert_eq!(m.versions[2].inline_data.as_deref(), Some(&b"new"[..]));
         assert_eq!(m.versions[3].inline_data.as_deref(), Some(&b"aa"[..]));
-        assert_eq!(read_version(&bytes, None, true).expect("latest").version_id, "d");
         assert_eq!(
-            read_version(&bytes, Some("a"), true).expect("a").inline_data.as_deref(),
+            read_version(&bytes, None, true).expect("latest").version_id,
+            "d"
+        );
+        assert_eq!(
+            read_version(&bytes, Some("a"), true)
+                .expect("a")
+                .inline_data
+                .as_deref(),
             Some(&b"aa"[..])
         );
-        assert_eq!(read_version(&bytes, Some("a"), false).expect("a").inline_data, None);
-        assert_eq!(read_version(&bytes, Some("zz"), false), Err(DriveError::VersionNotFound));
+        assert_eq!(
+            read_version(&bytes, Some("a"), false)
+                .expect("a")
+                .inline_data,
+            None
+        );
+        assert_eq!(
+            read_version(&bytes, Some("zz"), false),
+            Err(DriveError::VersionNotFound)
+        );
         assert_eq!(versions(&bytes, false).expect("latest").len(), 1);
         assert_eq!(data_dirs(&bytes).expect("dirs"), ["dd", "db"]);
         // An empty file has no latest version.
         let empty = encode(&XlMeta::default());
-        assert_eq!(read_version(&empty, None, false), Err(DriveError::VersionNotFound));
+        assert_eq!(
+            read_version(&empty, None, false),
+            Err(DriveError::VersionNotFound)
+        );
         assert_eq!(versions(&empty, false).expect("none"), []);
     }
 
     #[test]
     fn other_versions_are_copied_raw() {
         let mut bytes = encode(&sample());
-        let before = parse_v2(&bytes, true).expect("parse").entries[1].raw.to_vec();
+        let before = parse_v2(&bytes, true).expect("parse").entries[1]
+            .raw
+            .to_vec();
         for i in 0..5 {
             bytes = add_version(Some(&bytes), &version(&format!("n{i}"), i, None, None))
                 .expect("add")
@@ -1241,7 +1285,12 @@ mod tests {
     fn too_many_versions_refuses_a_new_one_not_a_replacement() {
         let mut m = XlMeta::default();
         for i in 0..MAX_VERSIONS {
-            m.versions.push(version(&format!("{i:05}"), (MAX_VERSIONS - i) as i64, None, None));
+            m.versions.push(version(
+                &format!("{i:05}"),
+                (MAX_VERSIONS - i) as i64,
+                None,
+                None,
+            ));
         }
         let bytes = encode(&m);
         assert_eq!(
@@ -1249,7 +1298,8 @@ mod tests {
             Err(DriveError::TooManyVersions)
         );
         let (replaced, old) =
-            add_version(Some(&bytes), &version("00005", 1 << 40, Some(b"x"), None)).expect("replace");
+            add_version(Some(&bytes), &version("00005", 1 << 40, Some(b"x"), None))
+                .expect("replace");
         assert_eq!(old.expect("old").mod_time_ns, (MAX_VERSIONS - 5) as i64);
         assert_eq!(ids(&replaced)[0], "00005");
         assert_eq!(ids(&replaced).len(), MAX_VERSIONS);
@@ -1269,7 +1319,10 @@ mod tests {
         assert_eq!(a.inline_data.as_deref(), Some(&b"inline"[..]));
         // Another data directory is another version: refused.
         let moved = version("b", 20, None, Some("other"));
-        assert_eq!(update_version(&bytes, &moved), Err(DriveError::VersionNotFound));
+        assert_eq!(
+            update_version(&bytes, &moved),
+            Err(DriveError::VersionNotFound)
+        );
         assert_eq!(
             update_version(&bytes, &version("zz", 1, None, None)),
             Err(DriveError::VersionNotFound)
@@ -1284,9 +1337,12 @@ mod tests {
 
     #[test]
     fn delete_reports_data_dir_use_and_empties() {
-        let (bytes, _) = add_version(None, &version("a", 10, Some(b"aa"), Some("shared"))).expect("a");
-        let (bytes, _) = add_version(Some(&bytes), &version("b", 20, None, Some("shared"))).expect("b");
-        let (bytes, _) = add_version(Some(&bytes), &version("c", 30, None, Some("own"))).expect("c");
+        let (bytes, _) =
+            add_version(None, &version("a", 10, Some(b"aa"), Some("shared"))).expect("a");
+        let (bytes, _) =
+            add_version(Some(&bytes), &version("b", 20, None, Some("shared"))).expect("b");
+        let (bytes, _) =
+            add_version(Some(&bytes), &version("c", 30, None, Some("own"))).expect("c");
         let deleted = delete_version(&bytes, "c").expect("c");
         assert!(!deleted.data_dir_in_use);
         assert_eq!(deleted.version, version("c", 30, None, Some("own")));
@@ -1294,8 +1350,14 @@ mod tests {
         let deleted = delete_version(&bytes, "b").expect("b");
         assert!(deleted.data_dir_in_use, "a still names it");
         let bytes = deleted.file.expect("file");
-        assert_eq!(decode(&bytes).expect("decode").versions, [version("a", 10, Some(b"aa"), Some("shared"))]);
-        assert_eq!(delete_version(&bytes, "b"), Err(DriveError::VersionNotFound));
+        assert_eq!(
+            decode(&bytes).expect("decode").versions,
+            [version("a", 10, Some(b"aa"), Some("shared"))]
+        );
+        assert_eq!(
+            delete_version(&bytes, "b"),
+            Err(DriveError::VersionNotFound)
+        );
         let last = delete_version(&bytes, "a").expect("a");
         assert_eq!(last.file, None);
         assert_eq!(last.version.inline_data, None);
@@ -1315,16 +1377,27 @@ mod tests {
             read_version(&new, Some(""), true).expect("old version"),
             small().versions[0]
         );
-        let updated = update_version(&old, &ObjectVersion { etag: "u".into(), ..small().versions[0].clone() })
-            .expect("update");
+        let updated = update_version(
+            &old,
+            &ObjectVersion {
+                etag: "u".into(),
+                ..small().versions[0].clone()
+            },
+        )
+        .expect("update");
         assert_eq!(le_u16(&updated, 4), FORMAT_MAJOR);
-        assert_eq!(read_version(&updated, None, true).expect("u").inline_data, Some(vec![1, 2, 3]));
+        assert_eq!(
+            read_version(&updated, None, true).expect("u").inline_data,
+            Some(vec![1, 2, 3])
+        );
         assert_eq!(delete_version(&old, "").expect("delete").file, None);
     }
 
     #[test]
     fn oversized_fields_are_refused() {
         let long = version(&"x".repeat(70_000), 1, None, None);
-        assert!(add_version(None, &long).expect_err("long id").is_invalid_input());
+        assert!(add_version(None, &long)
+            .expect_err("long id")
+            .is_invalid_input());
     }
 }

@@ -7,7 +7,9 @@
 //! <root>/.minnow.sys/trash/<uuid>            deleted directories, removed right after
 //! <root>/.minnow.sys/multipart/...           uploads in progress
 //! <root>/.minnow.sys/buckets/<bucket>/...    bucket metadata
-//! <root>/<bucket>/<key...>/xl.meta           object metadata (xl_meta.rs)
+//! <root>/<bucket>/<key...>/xl.meta           object metadata (xl_meta.rs; version calls in
+//!                                            versions.rs, listing in walk.rs)
+//! <root>/<bucket>/<key...>/__XLDIR__/xl.meta a folder object `key.../`
 //! <root>/<bucket>/<key...>/<dd>/part.N       shard files of a version, bitrot-framed
 //! ```
 //!
@@ -40,8 +42,9 @@
 //!   drive-wide lock: opens and "mkdir -p then use" sequences take it shared, unlink /
 //!   rename-away / empty-parent removal take it exclusive. Critical sections are one syscall
 //!   batch (tens of µs); no fsync and no data write happens under it.
-//! * Every mutating call (`make_vol`, `delete_vol`, `write_all`, `rename_data`, `rename`,
-//!   `delete`) is durable when it returns, but for removals under `SYS_VOL/tmp`: a crash
+//! * Every mutating call (`make_vol`, `delete_vol`, `write_all`, `rename_data`,
+//!   `write_version`, `update_version`, `delete_version`, `free_data_dir`, `rename`, `delete`)
+//!   is durable when it returns, but for removals under `SYS_VOL/tmp`: a crash
 //!   wipes that directory anyway. Staged shard files from `create_file` are not durable until
 //!   the commit that publishes them.
 
@@ -69,8 +72,8 @@ use glommio::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 use glommio::GlommioError;
 
 use crate::drive::{check_path, check_vol};
-use crate::format::new_uuid;
 use crate::drive::{PartState, WalkEntry, WalkRequest};
+use crate::format::new_uuid;
 use crate::xl_meta::ObjectVersion;
 use crate::{
     DiskInfo, Drive, DriveError, FileReader, FileWriter, VolInfo, SYS_BUCKETS_DIR,
@@ -105,7 +108,7 @@ impl LocalDrive {
     /// buckets}, removes stale SYS_VOL/tmp/* and trash/* content (crash leftovers), and runs the
     /// poll-ring probe (DmaFile::create of SYS_VOL/tmp/.probe before any other DMA open, see
     /// GLOMMIO.md pitfall #1). A missing root, or a root that is not a directory, is
-    /// [`DriveError::Offline`]; an unwritable one an `Io` error naming the path.
+    /// [`DriveError::Offline`]; an unwritable one [`DriveError::Faulty`] naming the path.
     ///
     /// Open each directory once per process, on the executor that owns it: opening it again
     /// empties `SYS_VOL/tmp` under the first instance's feet, and the namespace lock that
@@ -282,7 +285,8 @@ pub(crate) fn from_glommio<T>(e: GlommioError<T>) -> io::Error {
     }
 }
 
-/// Wrap an OS error; ENOSPC and EDQUOT become [`DriveError::DiskFull`].
+/// An OS error as a plain value: ENOSPC and EDQUOT become [`DriveError::DiskFull`], anything
+/// else [`DriveError::Faulty`] with the operation, the path and the error's text.
 pub(crate) fn io_error(op: &'static str, path: PathBuf, source: io::Error) -> DriveError {
     let full = matches!(
         source.raw_os_error(),
@@ -675,7 +679,6 @@ impl Drive for LocalDrive {
         .await
     }
 
-
     async fn read_version(
         &self,
         vol: &str,
@@ -688,9 +691,7 @@ impl Drive for LocalDrive {
 
     async fn read_xl(&self, vol: &str, dir: &str) -> Result<Vec<u8>, DriveError> {
         let paths = self.object_paths(vol, dir)?;
-        self.load_xl(&paths)
-            .await?
-            .ok_or(DriveError::FileNotFound)
+        self.load_xl(&paths).await?.ok_or(DriveError::FileNotFound)
     }
 
     async fn rename_data(
@@ -732,12 +733,7 @@ impl Drive for LocalDrive {
         self.remove_version(vol, dir, version_id).await
     }
 
-    async fn free_data_dir(
-        &self,
-        vol: &str,
-        dir: &str,
-        data_dir: &str,
-    ) -> Result<(), DriveError> {
+    async fn free_data_dir(&self, vol: &str, dir: &str, data_dir: &str) -> Result<(), DriveError> {
         self.free_unnamed_data_dir(vol, dir, data_dir).await
     }
 

@@ -5,9 +5,9 @@ use std::path::Path;
 
 use super::buffers::{BUFFER_LARGE, BUFFER_SMALL, LARGE_FILE_BYTES};
 use super::*;
+use crate::drive::WalkRequest;
 use crate::test_util::{run, TempDir};
 use crate::xl_meta::{self, ObjectVersion, XlMeta};
-use crate::drive::WalkRequest;
 
 /// Deterministic pseudo-random bytes (xorshift64*), different per seed.
 fn pattern(len: usize, seed: u64) -> Vec<u8> {
@@ -245,7 +245,7 @@ fn concurrent_writers_and_abandoned_writer() {
             let data = pattern(5 * (1 << 20) + i * 1000, 100 + i as u64);
             let path = format!("tmp/c{i}");
             write_file(drive, SYS_VOL, &path, &data, 0).await;
-            let back = read_file(&drive, SYS_VOL, &path, 0, data.len())
+            let back = read_file(drive, SYS_VOL, &path, 0, data.len())
                 .await
                 .expect("read back");
             assert!(back == data, "writer {i}");
@@ -339,9 +339,15 @@ fn rename_data_commits_and_reads_back() {
             .await
             .expect("rename_data");
         assert_eq!(replaced, None);
-        let got = read_file(&drive, "bucket", "photos/2024/cat.jpg/dd1/part.1", 1000, 2 << 20)
-            .await
-            .expect("read_file");
+        let got = read_file(
+            &drive,
+            "bucket",
+            "photos/2024/cat.jpg/dd1/part.1",
+            1000,
+            2 << 20,
+        )
+        .await
+        .expect("read_file");
         assert!(got == data[1000..1000 + (2 << 20)]);
         let latest = drive
             .read_version("bucket", "photos/2024/cat.jpg", None, false)
@@ -354,7 +360,13 @@ fn rename_data_commits_and_reads_back() {
         let mut inline = version("", 2, "v2", None);
         inline.inline_data = Some(b"inline".to_vec());
         let replaced = drive
-            .rename_data(SYS_VOL, "tmp/u2", "bucket", "photos/2024/cat.jpg", inline.clone())
+            .rename_data(
+                SYS_VOL,
+                "tmp/u2",
+                "bucket",
+                "photos/2024/cat.jpg",
+                inline.clone(),
+            )
             .await
             .expect("rename_data inline");
         assert_eq!(replaced, Some(version("", 1, "v1", Some("dd1"))));
@@ -373,13 +385,22 @@ fn rename_data_commits_and_reads_back() {
                 .inline_data,
             None
         );
-        let raw = drive.read_xl("bucket", "photos/2024/cat.jpg").await.expect("read_xl");
+        let raw = drive
+            .read_xl("bucket", "photos/2024/cat.jpg")
+            .await
+            .expect("read_xl");
         assert_eq!(xl_meta::decode(&raw).expect("decode").versions, [inline]);
 
         // Missing source: nothing changes.
         assert_eq!(
             drive
-                .rename_data(SYS_VOL, "tmp/gone", "bucket", "x", version("", 3, "v3", Some("dd9")))
+                .rename_data(
+                    SYS_VOL,
+                    "tmp/gone",
+                    "bucket",
+                    "x",
+                    version("", 3, "v3", Some("dd9"))
+                )
                 .await,
             Err(DriveError::FileNotFound)
         );
@@ -397,7 +418,10 @@ fn rename_data_commits_and_reads_back() {
             drive.read_version("nope", "x", None, true).await,
             Err(DriveError::VolumeNotFound)
         );
-        assert_eq!(drive.read_xl("bucket", "x").await, Err(DriveError::FileNotFound));
+        assert_eq!(
+            drive.read_xl("bucket", "x").await,
+            Err(DriveError::FileNotFound)
+        );
         assert_eq!(
             drive
                 .read_version("bucket", "photos/2024/cat.jpg", Some("zz"), false)
@@ -695,11 +719,17 @@ fn path_traversal_refused() {
             refused(drive.rename(SYS_VOL, "tmp", "b", p).await, p);
             let v = version("", 1, "x", Some("dd"));
             refused(
-                drive.rename_data(SYS_VOL, "tmp", "b", p, v.clone()).await.map(drop),
+                drive
+                    .rename_data(SYS_VOL, "tmp", "b", p, v.clone())
+                    .await
+                    .map(drop),
                 p,
             );
             refused(
-                drive.rename_data(SYS_VOL, p, "b", "k", v.clone()).await.map(drop),
+                drive
+                    .rename_data(SYS_VOL, p, "b", "k", v.clone())
+                    .await
+                    .map(drop),
                 p,
             );
             refused(drive.read_version("b", p, None, true).await.map(drop), p);
@@ -755,7 +785,7 @@ fn opens_racing_deletes_do_not_panic() {
             let path = format!("k{round}/dd/part.1");
             write_file(drive, "b", &path, b"0123456789", 0).await;
             let read = async {
-                match read_file(&drive, "b", &path, 0, 10).await {
+                match read_file(drive, "b", &path, 0, 10).await {
                     Ok(bytes) => assert_eq!(bytes, b"0123456789"),
                     Err(e) => assert!(e.is_not_found(), "{e:?}"),
                 }

@@ -204,9 +204,11 @@ impl LocalDrive {
         version: ObjectVersion,
     ) -> Result<(), DriveError> {
         let paths = self.object_paths(vol, dir)?;
-        let existing = self.load_xl(&paths).await?.ok_or(DriveError::FileNotFound)?;
-        let bytes =
-            xl_meta::update_version(&existing, &version).map_err(located(&paths.meta))?;
+        let existing = self
+            .load_xl(&paths)
+            .await?
+            .ok_or(DriveError::FileNotFound)?;
+        let bytes = xl_meta::update_version(&existing, &version).map_err(located(&paths.meta))?;
         self.commit_xl(&paths, &bytes, None, "update_version").await
     }
 
@@ -217,7 +219,10 @@ impl LocalDrive {
         version_id: &str,
     ) -> Result<ObjectVersion, DriveError> {
         let paths = self.object_paths(vol, dir)?;
-        let existing = self.load_xl(&paths).await?.ok_or(DriveError::FileNotFound)?;
+        let existing = self
+            .load_xl(&paths)
+            .await?
+            .ok_or(DriveError::FileNotFound)?;
         let deleted =
             xl_meta::delete_version(&existing, version_id).map_err(located(&paths.meta))?;
         let freed = match &deleted.version.data_dir {
@@ -228,7 +233,10 @@ impl LocalDrive {
         };
         let mut mutation = self.sync.begin();
         let tmp = match &deleted.file {
-            Some(bytes) => Some(self.stage_tmp(&mut mutation, bytes, "delete_version").await?),
+            Some(bytes) => Some(
+                self.stage_tmp(&mut mutation, bytes, "delete_version")
+                    .await?,
+            ),
             None => None,
         };
         let trash = self.sys_path(SYS_TRASH_DIR);
@@ -345,9 +353,7 @@ impl LocalDrive {
             if !verify {
                 return Ok(vec![PartState::Ok; version.parts.len()]);
             }
-            return self
-                .verify_inline(&paths, version, &layout, key_of)
-                .await;
+            return self.verify_inline(&paths, version, &layout, key_of).await;
         };
         check_vol(data_dir)?;
         let files: Vec<(PathBuf, u64)> = version
@@ -355,7 +361,10 @@ impl LocalDrive {
             .iter()
             .map(|part| {
                 (
-                    paths.dir.join(data_dir).join(format!("part.{}", part.number)),
+                    paths
+                        .dir
+                        .join(data_dir)
+                        .join(format!("part.{}", part.number)),
                     layout.shard_file_size(part.size),
                 )
             })
@@ -455,9 +464,7 @@ impl LocalDrive {
         }
         if pos != inline.len() {
             // Bytes beyond the parts: the inline data is not what the version says.
-            for state in &mut states {
-                *state = PartState::Corrupt;
-            }
+            states.fill(PartState::Corrupt);
         }
         Ok(states)
     }

@@ -19,9 +19,12 @@
 //! Cost: listing a directory is one trip to the blocking pool (names and types, no stat).
 //! Its units are then *examined* lazily, in sorted order, a batch of children per trip (one
 //! `readdir` each: does it hold `xl.meta`, which subdirectories does it have), and only as far
-//! as the page needs; the `xl.meta` metadata sections of the batch's keys are read
-//! concurrently through io_uring (a first read of [`FIRST_READ_BYTES`], a second only for a
-//! longer metadata section; never the inline data). A subtree is descended only when its
+//! as the page needs. The same trip reads each key's `xl.meta` metadata section when the
+//! page cache holds it (`preadv2(RWF_NOWAIT)`, which never waits for the device); the others
+//! are read concurrently through io_uring right after (a first read of [`FIRST_READ_BYTES`], a
+//! second only for a longer metadata section; never the inline data). A directory listing is
+//! reused by the next pages while the directory's mtime is unchanged (only for a directory
+//! that had settled when listed, so a later change cannot keep the same coarse timestamp). A subtree is descended only when its
 //! directory has a subdirectory that is not one of the key's data directories (named in the
 //! `xl.meta` just read), so an ordinary object costs no trip of its own. With the delimiter
 //! "/", a subtree at the prefix's level is not descended: it is returned as a prefix when a
@@ -34,6 +37,7 @@
 
 use std::cell::RefCell;
 use std::cmp::Ordering;
+use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
@@ -48,7 +52,7 @@ use crate::DriveError;
 /// Children examined per trip to the blocking pool, at most.
 const EXAMINE_BATCH: usize = 256;
 /// Most xl.meta reads in flight at once.
-const META_READS_IN_FLIGHT: usize = 64;
+const META_READS_IN_FLIGHT: usize = 128;
 /// Listings kept for the next pages of a walk ([`cached_list`]).
 const CACHED_LISTINGS: usize = 8;
 /// A directory whose mtime is at least this old when listed may be cached: any later change
@@ -108,9 +112,7 @@ impl Listing {
     /// Order of the unit's relative name against `target`.
     fn cmp_to(&self, unit: (u32, bool), target: &[u8]) -> Ordering {
         let (name, slash) = self.rel(unit);
-        name.iter()
-            .chain(slash.then_some(&b'/'))
-            .cmp(target.iter())
+        name.iter().chain(slash.then_some(&b'/')).cmp(target.iter())
     }
 
     fn starts_with(&self, unit: (u32, bool), prefix: &[u8]) -> bool {
@@ -118,7 +120,10 @@ impl Listing {
         if name.len() >= prefix.len() {
             return name.starts_with(prefix);
         }
-        slash && prefix.len() == name.len() + 1 && prefix.starts_with(name) && prefix.ends_with(b"/")
+        slash
+            && prefix.len() == name.len() + 1
+            && prefix.starts_with(name)
+            && prefix.ends_with(b"/")
     }
 }
 
@@ -147,7 +152,9 @@ struct Frame {
     /// "" or ends with '/'.
     dir: String,
     listing: Rc<Listing>,
-    examined: Vec<Option<Examined>>,
+    /// By child index; only the children examined so far (a page of a large directory
+    /// costs what it examines, not the directory's size).
+    examined: HashMap<usize, Examined>,
     next: usize,
     /// The prefix the units' relative names must start with ("" for frames below the
     /// prefix's directory).
@@ -170,7 +177,11 @@ impl Frame {
                 if next > 0 && !rollup {
                     let before = listing.units[next - 1];
                     let (name, slash) = listing.rel(before);
-                    if slash && rel.len() > name.len() && rel.starts_with(name) && rel[name.len()] == b'/' {
+                    if slash
+                        && rel.len() > name.len()
+                        && rel.starts_with(name)
+                        && rel[name.len()] == b'/'
+                    {
                         next -= 1;
                     }
                 }
@@ -184,7 +195,7 @@ impl Frame {
         let from_prefix = listing
             .units
             .partition_point(|&u| listing.cmp_to(u, p) == Ordering::Less);
-        let examined = (0..listing.children.len()).map(|_| None).collect();
+        let examined = HashMap::new();
         Frame {
             dir,
             next: next.max(from_prefix),
@@ -254,6 +265,12 @@ async fn examine(paths: Vec<PathBuf>, rollup: Vec<bool>) -> Result<Vec<Examined>
                     examined.has_meta = true;
                 }
             }
+            if examined.has_meta {
+                if let Some(bytes) = read_cached_metadata(&path.join(FILE_NAME)) {
+                    examined.data_dirs = xl_meta::data_dirs(&bytes).unwrap_or_default();
+                    examined.meta = Some(Ok(bytes));
+                }
+            }
             if rollup {
                 examined.holds_key = examined.subdirs.iter().any(|sub| {
                     let sub = path.join(sub);
@@ -266,6 +283,44 @@ async fn examine(paths: Vec<PathBuf>, rollup: Vec<bool>) -> Result<Vec<Examined>
         Ok(out)
     })
     .await
+}
+
+/// The metadata section of an `xl.meta` when the page cache holds it: read with
+/// `RWF_NOWAIT`, which never waits for the device. None when any of it is not cached (or
+/// anything else goes wrong): the caller then reads it through io_uring, concurrently with
+/// the reads of the next keys, and reports what that read finds.
+pub(super) fn read_cached_metadata(path: &Path) -> Option<Vec<u8>> {
+    let file = fs::File::open(path).ok()?;
+    let mut out = vec![0u8; xl_meta::FIRST_READ_BYTES];
+    let n = pread_nowait(&file, &mut out, 0).ok()?;
+    out.truncate(n);
+    let end = xl_meta::metadata_end(&out).ok()?;
+    if end > out.len() {
+        if n < xl_meta::FIRST_READ_BYTES {
+            return None; // partly cached, or shorter than its header says
+        }
+        let mut rest = vec![0u8; end - n];
+        let m = pread_nowait(&file, &mut rest, n as i64).ok()?;
+        if m != rest.len() {
+            return None;
+        }
+        out.extend_from_slice(&rest);
+    }
+    Some(out)
+}
+
+/// `preadv2(RWF_NOWAIT)`: EAGAIN instead of waiting for the device.
+#[allow(unsafe_code)]
+fn pread_nowait(file: &fs::File, buf: &mut [u8], offset: i64) -> std::io::Result<usize> {
+    use std::os::fd::AsRawFd;
+    let iov = libc::iovec {
+        iov_base: buf.as_mut_ptr().cast(),
+        iov_len: buf.len(),
+    };
+    // SAFETY: `iov` describes `buf`, which is valid for writes of its whole length and
+    // outlives the call; the descriptor is open for as long as `file` is borrowed.
+    let n = unsafe { libc::preadv2(file.as_raw_fd(), &iov, 1, offset, libc::RWF_NOWAIT) };
+    usize::try_from(n).map_err(|_| std::io::Error::last_os_error())
 }
 
 /// What a listing trip found.
@@ -282,7 +337,11 @@ enum Listed {
 /// The listing of `vol_dir/dir` (one trip: a stat, and a readdir unless the directory is
 /// unchanged since a recent walk listed it); a directory that is gone holds nothing. With
 /// `require_vol`, VolumeNotFound when the volume is gone.
-async fn cached_list(vol_dir: &Path, dir: &str, require_vol: bool) -> Result<Rc<Listing>, DriveError> {
+async fn cached_list(
+    vol_dir: &Path,
+    dir: &str,
+    require_vol: bool,
+) -> Result<Rc<Listing>, DriveError> {
     let full = vol_dir.join(dir);
     let cached = LISTINGS.with_borrow(|cache| {
         cache
@@ -382,7 +441,7 @@ pub(super) async fn walk(
         while let Some(unit) = frame.unit(frame.next) {
             let (child, subtree) = (unit.0 as usize, unit.1);
             let name = frame.name(unit);
-            let Some(examined) = frame.examined[child].as_mut() else {
+            let Some(examined) = frame.examined.get_mut(&child) else {
                 break; // beyond what was prepared
             };
             if !subtree {
@@ -431,18 +490,28 @@ pub(super) async fn walk(
 /// and finish the xl.meta reads of the next keys (concurrently), at most `wanted` of them.
 async fn prepare(vol_dir: &Path, frame: &mut Frame, wanted: usize) -> Result<(), DriveError> {
     // Children to examine: those of the next units, in unit order, not yet examined.
+    // Look ahead as many children as the page still wants (a child yields at most two
+    // entries, its key and its subtree), examined ones included.
+    let ahead = EXAMINE_BATCH.min(wanted);
     let mut to_examine: Vec<usize> = Vec::new();
+    let mut seen = 0;
     let mut at = frame.next;
-    while let Some((child, _)) = frame.unit(at) {
-        if to_examine.len() >= EXAMINE_BATCH.min(wanted) {
+    while let Some((child, subtree)) = frame.unit(at) {
+        at += 1;
+        if subtree && frame.examined.contains_key(&(child as usize)) {
+            continue; // its key unit came first and counted it
+        }
+        if seen >= ahead {
             break;
         }
+        seen += 1;
         let child = child as usize;
-        if frame.examined[child].is_none() && !to_examine.contains(&child) {
+        if !frame.examined.contains_key(&child) && to_examine.last() != Some(&child) {
             to_examine.push(child);
         }
-        at += 1;
     }
+    to_examine.sort_unstable();
+    to_examine.dedup();
     if !to_examine.is_empty() {
         let paths = to_examine
             .iter()
@@ -454,7 +523,7 @@ async fn prepare(vol_dir: &Path, frame: &mut Frame, wanted: usize) -> Result<(),
             .collect();
         let found = examine(paths, rollup).await?;
         for (child, examined) in to_examine.into_iter().zip(found) {
-            frame.examined[child] = Some(examined);
+            frame.examined.insert(child, examined);
         }
     }
     // Reads: the keys of the next units that hold xl.meta and were not read yet.
@@ -464,7 +533,7 @@ async fn prepare(vol_dir: &Path, frame: &mut Frame, wanted: usize) -> Result<(),
         if reads.len() >= META_READS_IN_FLIGHT.min(wanted) {
             break;
         }
-        let Some(examined) = &frame.examined[child as usize] else {
+        let Some(examined) = frame.examined.get(&(child as usize)) else {
             break;
         };
         if !subtree && examined.has_meta && examined.meta.is_none() {
@@ -484,7 +553,7 @@ async fn prepare(vol_dir: &Path, frame: &mut Frame, wanted: usize) -> Result<(),
     }))
     .await;
     for (child, result) in reads.into_iter().zip(results) {
-        if let Some(examined) = frame.examined[child].as_mut() {
+        if let Some(examined) = frame.examined.get_mut(&child) {
             if let Ok(bytes) = &result {
                 examined.data_dirs = xl_meta::data_dirs(bytes).unwrap_or_default();
             }
@@ -527,7 +596,11 @@ mod tests {
             .iter()
             .map(|&u| {
                 let (name, slash) = listing.rel(u);
-                format!("{}{}", std::str::from_utf8(name).unwrap(), if slash { "/" } else { "" })
+                format!(
+                    "{}{}",
+                    std::str::from_utf8(name).unwrap(),
+                    if slash { "/" } else { "" }
+                )
             })
             .collect()
     }
@@ -539,13 +612,19 @@ mod tests {
             ["", "a", "a!", "a!/", "a-b", "a-b/", "a/", "b", "b/"]
         );
         // In the volume root the marker is an ordinary name (never written by minnow).
-        assert_eq!(order(&[DIR_OBJECT_MARKER], true), ["__XLDIR__", "__XLDIR__/"]);
+        assert_eq!(
+            order(&[DIR_OBJECT_MARKER], true),
+            ["__XLDIR__", "__XLDIR__/"]
+        );
     }
 
     #[test]
     fn frames_start_after_after_and_at_the_prefix() {
         let listing = Rc::new(Listing::new(
-            ["a", "a!", "a-b", "ab", "b"].iter().map(|s| format!("{s}")).collect(),
+            ["a", "a!", "a-b", "ab", "b"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
             false,
         ));
         let first = |prefix: &str, after: &str, rollup: bool| {
