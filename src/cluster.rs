@@ -10,12 +10,20 @@ use std::rc::Rc;
 
 use minnow_io::VolInfo;
 
-use crate::cross_core::{CoreId, Mesh, SetRequest, SetResponse};
+use futures::StreamExt;
+
+use crate::cross_core::{CoreId, DeleteOutcome, DeleteTarget, Mesh, SetRequest, SetResponse};
 use crate::erasure::{merge_sorted, ErasureSet, ListedObject, SetHealth, SetIndex, UploadListing};
 use crate::object::{ObjectError, ObjectInfo};
 
 /// Page size asked of each set while listing.
 const WALK_PAGE: usize = 1000;
+
+/// Deletes of one DeleteObjects request running at once on one set. Each holds a key lock and
+/// a few drive operations per drive; 32 keep a set's drives busy (a delete is a handful of
+/// small metadata operations) without a 1,000-key request queueing 1,000 lock waits or
+/// starving the set's other requests.
+pub const SET_DELETES_CONCURRENT_MAX: usize = 32;
 
 /// Per-core context: configuration, owned sets, the mesh.
 pub struct Cluster {
@@ -193,6 +201,52 @@ impl Cluster {
             key: key.into(),
         };
         self.call(self.set_of(key), req).await.map(|_| ())
+    }
+
+    /// DeleteObjects: the targets grouped by set, each set's group sent to its owner in one
+    /// request and deleted there concurrently (bounded by [`SET_DELETES_CONCURRENT_MAX`]);
+    /// every set at once. One outcome per target, in the order given. A set that cannot be
+    /// reached at all fails each of its targets with that error; the other sets' targets are
+    /// unaffected.
+    pub async fn delete_objects(
+        &self,
+        bucket: &str,
+        targets: Vec<DeleteTarget>,
+    ) -> Vec<Result<DeleteOutcome, ObjectError>> {
+        let count = targets.len();
+        let mut groups: HashMap<SetIndex, (Vec<usize>, Vec<DeleteTarget>)> = HashMap::new();
+        for (position, target) in targets.into_iter().enumerate() {
+            let group = groups.entry(self.set_of(&target.key)).or_default();
+            group.0.push(position);
+            group.1.push(target);
+        }
+        let answers = futures::future::join_all(groups.into_iter().map(
+            |(set, (positions, targets))| async move {
+                let sent = targets.len();
+                let request = SetRequest::DeleteObjects {
+                    bucket: bucket.into(),
+                    targets,
+                };
+                let outcomes = match self.call(set, request).await {
+                    Ok(SetResponse::Deleted(outcomes)) if outcomes.len() == sent => outcomes,
+                    Ok(other) => vec![Err(unexpected(&other)); sent],
+                    Err(e) => vec![Err(e); sent],
+                };
+                (positions, outcomes)
+            },
+        ))
+        .await;
+        let mut ordered: Vec<Option<Result<DeleteOutcome, ObjectError>>> =
+            (0..count).map(|_| None).collect();
+        for (positions, outcomes) in answers {
+            for (position, outcome) in positions.into_iter().zip(outcomes) {
+                ordered[position] = Some(outcome);
+            }
+        }
+        ordered
+            .into_iter()
+            .map(|o| o.expect("every target belongs to exactly one set group"))
+            .collect()
     }
 
     /// Bytes of an object in any set; fails if its ETag is no longer `etag`.
@@ -384,6 +438,365 @@ pub async fn handle_set_request(
             set.delete_object(&bucket, &key).await?;
             SetResponse::Done
         }
+        SetRequest::DeleteObjects { bucket, targets } => {
+            SetResponse::Deleted(delete_on_set(set, &bucket, targets).await)
+        }
         SetRequest::Health => SetResponse::Health(set.health().await),
     })
+}
+
+/// Delete `targets` on `set`, at most [`SET_DELETES_CONCURRENT_MAX`] at once; outcomes in the
+/// targets' order. Only the null version exists yet: the caller answers other version ids
+/// itself (S3 reports a version that does not exist as deleted), so every target here deletes
+/// the object.
+async fn delete_on_set(
+    set: &ErasureSet,
+    bucket: &str,
+    targets: Vec<DeleteTarget>,
+) -> Vec<Result<DeleteOutcome, ObjectError>> {
+    futures::stream::iter(targets)
+        .map(|target| async move {
+            set.delete_object(bucket, &target.key).await?;
+            Ok(DeleteOutcome {
+                delete_marker: false,
+                version_id: target.version_id,
+            })
+        })
+        .buffered(SET_DELETES_CONCURRENT_MAX)
+        .collect()
+        .await
+}
+
+#[cfg(test)]
+mod tests {
+    //! DeleteObjects across sets on one core, through drives that can fail one key's deletes.
+
+    use std::cell::{Cell, RefCell};
+    use std::path::PathBuf;
+
+    use async_trait::async_trait;
+    use minnow_io::{DiskInfo, Drive, DriveError, FileReader, FileWriter, LocalDrive};
+    use minnow_net::http::{BodyRead, HttpError};
+
+    use super::*;
+    use crate::cross_core::build_mesh;
+    use crate::object::PutOptions;
+
+    /// A local drive whose deletes fail for paths containing `poisoned` (when set), and whose
+    /// `xl.meta` reads take a millisecond, counted, so concurrent deletes overlap measurably.
+    struct PoisonDrive {
+        inner: LocalDrive,
+        poisoned: RefCell<Option<String>>,
+        reads_now: Cell<usize>,
+        reads_most: Cell<usize>,
+    }
+
+    #[async_trait(?Send)]
+    impl Drive for PoisonDrive {
+        fn endpoint(&self) -> &str {
+            self.inner.endpoint()
+        }
+        async fn disk_info(&self) -> Result<DiskInfo, DriveError> {
+            self.inner.disk_info().await
+        }
+        async fn make_vol(&self, vol: &str) -> Result<(), DriveError> {
+            self.inner.make_vol(vol).await
+        }
+        async fn list_vols(&self) -> Result<Vec<VolInfo>, DriveError> {
+            self.inner.list_vols().await
+        }
+        async fn stat_vol(&self, vol: &str) -> Result<VolInfo, DriveError> {
+            self.inner.stat_vol(vol).await
+        }
+        async fn delete_vol(&self, vol: &str, force: bool) -> Result<(), DriveError> {
+            self.inner.delete_vol(vol, force).await
+        }
+        async fn read_all(&self, vol: &str, path: &str) -> Result<Vec<u8>, DriveError> {
+            self.reads_now.set(self.reads_now.get() + 1);
+            self.reads_most
+                .set(self.reads_most.get().max(self.reads_now.get()));
+            glommio::timer::sleep(std::time::Duration::from_millis(1)).await;
+            let result = self.inner.read_all(vol, path).await;
+            self.reads_now.set(self.reads_now.get() - 1);
+            result
+        }
+        async fn write_all(&self, vol: &str, path: &str, data: &[u8]) -> Result<(), DriveError> {
+            self.inner.write_all(vol, path, data).await
+        }
+        async fn create_file(
+            &self,
+            vol: &str,
+            path: &str,
+            hint: u64,
+        ) -> Result<Box<dyn FileWriter>, DriveError> {
+            self.inner.create_file(vol, path, hint).await
+        }
+        async fn open_file(
+            &self,
+            vol: &str,
+            path: &str,
+        ) -> Result<Box<dyn FileReader>, DriveError> {
+            self.inner.open_file(vol, path).await
+        }
+        async fn read_file(
+            &self,
+            vol: &str,
+            path: &str,
+            offset: u64,
+            len: usize,
+        ) -> Result<Vec<u8>, DriveError> {
+            self.inner.read_file(vol, path, offset, len).await
+        }
+        async fn rename_data(
+            &self,
+            src_vol: &str,
+            src_path: &str,
+            data_dir: Option<&str>,
+            dst_vol: &str,
+            dst_path: &str,
+            xl_meta: &[u8],
+        ) -> Result<(), DriveError> {
+            self.inner
+                .rename_data(src_vol, src_path, data_dir, dst_vol, dst_path, xl_meta)
+                .await
+        }
+        async fn rename(
+            &self,
+            src_vol: &str,
+            src_path: &str,
+            dst_vol: &str,
+            dst_path: &str,
+        ) -> Result<(), DriveError> {
+            self.inner
+                .rename(src_vol, src_path, dst_vol, dst_path)
+                .await
+        }
+        async fn delete(&self, vol: &str, path: &str, recursive: bool) -> Result<(), DriveError> {
+            if let Some(p) = self.poisoned.borrow().as_deref() {
+                if path.contains(p) {
+                    return Err(DriveError::Offline);
+                }
+            }
+            self.inner.delete(vol, path, recursive).await
+        }
+        async fn list_dir(&self, vol: &str, dir: &str) -> Result<Vec<String>, DriveError> {
+            self.inner.list_dir(vol, dir).await
+        }
+        async fn walk(
+            &self,
+            vol: &str,
+            prefix: &str,
+            start_after: &str,
+            limit: usize,
+        ) -> Result<Vec<(String, Vec<u8>)>, DriveError> {
+            self.inner.walk(vol, prefix, start_after, limit).await
+        }
+    }
+
+    struct EmptyBody;
+
+    #[async_trait(?Send)]
+    impl BodyRead for EmptyBody {
+        async fn read(&mut self, _buf: &mut [u8]) -> Result<usize, HttpError> {
+            Ok(0)
+        }
+    }
+
+    /// Two sets of two drives on one core (a delete needs both drives of its set).
+    struct TwoSets {
+        root: PathBuf,
+        cluster: Cluster,
+        drives: Vec<Rc<PoisonDrive>>,
+    }
+
+    impl Drop for TwoSets {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.root);
+        }
+    }
+
+    impl TwoSets {
+        async fn new() -> TwoSets {
+            let root =
+                std::env::temp_dir().join(format!("minnow-cluster-{}", rand::random::<u64>()));
+            let mut drives = Vec::new();
+            let mut sets = HashMap::new();
+            for s in 0..2 {
+                let mut set_drives: Vec<Option<Rc<dyn Drive>>> = Vec::new();
+                for d in 0..2 {
+                    let dir = root.join(format!("s{s}d{d}"));
+                    std::fs::create_dir_all(&dir).unwrap();
+                    let drive = Rc::new(PoisonDrive {
+                        inner: LocalDrive::open(dir).await.unwrap(),
+                        poisoned: RefCell::new(None),
+                        reads_now: Cell::new(0),
+                        reads_most: Cell::new(0),
+                    });
+                    set_drives.push(Some(drive.clone() as Rc<dyn Drive>));
+                    drives.push(drive);
+                }
+                let storage = crate::config::storage_classes(2, None, None).unwrap();
+                let set = ErasureSet::new(SetIndex(s), set_drives, storage);
+                set.make_bucket("b").await.unwrap();
+                sets.insert(SetIndex(s), Rc::new(set));
+            }
+            let ends = build_mesh(1).into_iter().next().unwrap();
+            let (mesh, _) = Mesh::connect(ends).await;
+            let cluster = Cluster {
+                core: CoreId(0),
+                cores: 1,
+                deployment_id: [7; 16],
+                set_count: 2,
+                sets,
+                mesh,
+            };
+            TwoSets {
+                root,
+                cluster,
+                drives,
+            }
+        }
+
+        async fn put_empty(&self, key: &str) {
+            let set = self.cluster.local_set_for(key).unwrap();
+            let staged = set
+                .stage_object("b", key, &mut EmptyBody, Some(0), PutOptions::default())
+                .await
+                .unwrap();
+            set.commit_object(
+                "b",
+                key,
+                staged,
+                "d41d8cd98f00b204e9800998ecf8427e".into(),
+                vec![],
+            )
+            .await
+            .unwrap();
+        }
+
+        async fn exists(&self, key: &str) -> bool {
+            match self.cluster.head_object("b", key).await {
+                Ok(_) => true,
+                Err(ObjectError::NoSuchKey { .. }) => false,
+                Err(e) => panic!("{key}: {e}"),
+            }
+        }
+    }
+
+    fn run<Fut: std::future::Future<Output = ()> + 'static>(
+        test: impl FnOnce() -> Fut + Send + 'static,
+    ) {
+        glommio::LocalExecutorBuilder::default()
+            .spawn(test)
+            .unwrap()
+            .join()
+            .unwrap();
+    }
+
+    fn target(key: &str) -> DeleteTarget {
+        DeleteTarget {
+            key: key.to_string(),
+            version_id: None,
+        }
+    }
+
+    #[test]
+    fn deletes_across_sets_in_request_order_with_a_failing_key() {
+        run(|| async {
+            let t = TwoSets::new().await;
+            let keys: Vec<String> = (0..100).map(|i| format!("k{i:03}")).collect();
+            let in_set = |s: usize| keys.iter().filter(|k| t.cluster.set_of(k).0 == s).count();
+            assert!(
+                in_set(0) >= 33 && in_set(1) >= 33,
+                "keys spread over both sets"
+            );
+            for k in &keys {
+                t.put_empty(k).await;
+            }
+            // One key of set 0 cannot be deleted on one of its drives: that set misses its
+            // delete quorum for that key only.
+            let poisoned = keys
+                .iter()
+                .find(|k| t.cluster.set_of(k).0 == 0)
+                .unwrap()
+                .clone();
+            *t.drives[1].poisoned.borrow_mut() = Some(poisoned.clone());
+            let mut targets: Vec<DeleteTarget> = keys.iter().map(|k| target(k)).collect();
+            targets.push(DeleteTarget {
+                key: "never-written".into(),
+                version_id: Some("null".into()),
+            });
+
+            let outcomes = t.cluster.delete_objects("b", targets).await;
+
+            assert_eq!(outcomes.len(), keys.len() + 1);
+            for (key, outcome) in keys.iter().zip(&outcomes) {
+                if *key == poisoned {
+                    assert!(
+                        matches!(outcome, Err(ObjectError::WriteQuorum { .. })),
+                        "{outcome:?}"
+                    );
+                    assert!(t.exists(key).await, "the failed key is still there");
+                } else {
+                    let expected = DeleteOutcome {
+                        delete_marker: false,
+                        version_id: None,
+                    };
+                    assert_eq!(outcome.as_ref().unwrap(), &expected, "{key}");
+                    assert!(!t.exists(key).await, "{key} is gone");
+                }
+            }
+            // A missing key is deleted already; the version asked for is echoed.
+            assert_eq!(
+                outcomes
+                    .last()
+                    .unwrap()
+                    .as_ref()
+                    .unwrap()
+                    .version_id
+                    .as_deref(),
+                Some("null")
+            );
+            // The deletes of each set overlapped, up to the bound and never beyond it.
+            for d in &t.drives {
+                assert!(d.reads_most.get() > 1, "deletes ran one after another");
+                assert!(d.reads_most.get() <= SET_DELETES_CONCURRENT_MAX + 1);
+            }
+        });
+    }
+
+    #[test]
+    fn concurrent_deletes_of_one_set_are_bounded() {
+        run(|| async {
+            let t = TwoSets::new().await;
+            // Keys that never existed: every delete reads xl.meta once per drive and stops.
+            let keys: Vec<String> = (0..400)
+                .map(|i| format!("m{i}"))
+                .filter(|k| t.cluster.set_of(k).0 == 0)
+                .collect();
+            assert!(keys.len() > 2 * SET_DELETES_CONCURRENT_MAX);
+            let outcomes = t
+                .cluster
+                .delete_objects("b", keys.iter().map(|k| target(k)).collect())
+                .await;
+            assert!(outcomes.iter().all(Result::is_ok));
+            assert_eq!(t.drives[0].reads_most.get(), SET_DELETES_CONCURRENT_MAX);
+            assert_eq!(t.drives[2].reads_most.get(), 0, "set 1 was not asked");
+        });
+    }
+
+    #[test]
+    fn a_missing_bucket_fails_every_key() {
+        run(|| async {
+            let t = TwoSets::new().await;
+            let outcomes = t
+                .cluster
+                .delete_objects("nope", vec![target("a"), target("b"), target("c")])
+                .await;
+            assert_eq!(outcomes.len(), 3);
+            assert!(outcomes
+                .iter()
+                .all(|o| matches!(o, Err(ObjectError::NoSuchBucket(_)))));
+        });
+    }
 }

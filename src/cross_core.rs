@@ -112,6 +112,15 @@ pub enum SetRequest {
         /// Key.
         key: String,
     },
+    /// Delete a group of objects of one set (a DeleteObjects request's share of this set),
+    /// at most [`crate::cluster::SET_DELETES_CONCURRENT_MAX`] at once; answered with
+    /// [`SetResponse::Deleted`], one outcome per target in the same order.
+    DeleteObjects {
+        /// Bucket.
+        bucket: String,
+        /// Objects, in request order.
+        targets: Vec<DeleteTarget>,
+    },
     /// Drives online now against quorum (health endpoints).
     Health,
 }
@@ -139,6 +148,27 @@ pub enum SetResponse {
     Bytes(Vec<u8>),
     /// Health.
     Health(SetHealth),
+    /// DeleteObjects: per target, in the order sent.
+    Deleted(Vec<Result<DeleteOutcome, ObjectError>>),
+}
+
+/// One object of a batch delete.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeleteTarget {
+    /// Key.
+    pub key: String,
+    /// Version asked for: `None` (or the null version) deletes the object itself.
+    pub version_id: Option<String>,
+}
+
+/// What deleting one object did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeleteOutcome {
+    /// A delete marker was created (or removed, when a marker's version was deleted).
+    pub delete_marker: bool,
+    /// The version concerned: the delete marker's when one was created, else the version
+    /// deleted (the one asked for).
+    pub version_id: Option<String>,
 }
 
 /// What travels on a core-to-core channel.

@@ -9,6 +9,7 @@ use minnow_net::s3::xml::{
 };
 
 use super::{read_small_body, Reply, Response, ServerCtx};
+use crate::cross_core::{DeleteOutcome, DeleteTarget};
 
 /// The owner of every bucket: the root user.
 pub fn owner(ctx: &ServerCtx) -> Owner {
@@ -113,8 +114,10 @@ pub async fn object_acl(ctx: &ServerCtx, bucket: &str, key: &str) -> Result<Repl
     ))))
 }
 
-/// DeleteObjects: each key is deleted on the set (and core) that owns it; per-key failures are
-/// reported in the result, not as a request failure.
+/// DeleteObjects: the keys are grouped by set, each set deletes its group concurrently on the
+/// core that owns it, and the answer lists the keys in the request's order (deleted ones, then
+/// failed ones, as S3 renders them). Per-key failures are reported in the result, not as a
+/// request failure; Quiet mode lists only the failures.
 pub async fn delete_objects(
     ctx: &ServerCtx,
     conn: &mut HttpConn,
@@ -138,34 +141,69 @@ pub async fn delete_objects(
     let request = xml::parse_delete(&body)?;
     drop(body); // its memory goes back before the deletes
     ctx.cluster.stat_bucket(bucket).await?;
+
+    // Per object, in request order: answered here (bad key or version id, or a version that
+    // does not exist) or sent to its set (the index into `targets`).
+    enum Plan {
+        Answered(Result<DeleteOutcome, S3Error>),
+        Sent(usize),
+    }
+    let mut targets = Vec::new();
+    let plans: Vec<Plan> = request
+        .objects
+        .iter()
+        .map(|object| {
+            let checked = check_object_key(&object.key).and_then(|()| {
+                object
+                    .version_id
+                    .as_deref()
+                    .map_or(Ok(()), check_version_id)
+            });
+            match checked {
+                Err(e) => Plan::Answered(Err(e)),
+                // A version that does not exist is deleted already (S3 reports it as deleted).
+                Ok(()) if super::require_null_version(object.version_id.as_deref()).is_err() => {
+                    Plan::Answered(Ok(DeleteOutcome {
+                        delete_marker: false,
+                        version_id: object.version_id.clone(),
+                    }))
+                }
+                Ok(()) => {
+                    targets.push(DeleteTarget {
+                        key: object.key.clone(),
+                        version_id: object.version_id.clone(),
+                    });
+                    Plan::Sent(targets.len() - 1)
+                }
+            }
+        })
+        .collect();
+    let mut outcomes: Vec<Option<Result<DeleteOutcome, S3Error>>> = ctx
+        .cluster
+        .delete_objects(bucket, targets)
+        .await
+        .into_iter()
+        .map(|r| Some(r.map_err(S3Error::from)))
+        .collect();
+
     let mut result = DeleteResult {
         quiet: request.quiet,
         deleted: Vec::new(),
         errors: Vec::new(),
     };
-    for object in request.objects {
-        let checked = check_object_key(&object.key).and_then(|()| {
-            object
-                .version_id
-                .as_deref()
-                .map_or(Ok(()), check_version_id)
-        });
-        let outcome = match checked {
-            Err(e) => Err(e),
-            // A version that does not exist is deleted already (S3 reports it as deleted).
-            Ok(()) if super::require_null_version(object.version_id.as_deref()).is_err() => Ok(()),
-            Ok(()) => ctx
-                .cluster
-                .delete_object(bucket, &object.key)
-                .await
-                .map_err(S3Error::from),
+    for (object, plan) in request.objects.into_iter().zip(plans) {
+        let outcome = match plan {
+            Plan::Answered(outcome) => outcome,
+            Plan::Sent(i) => outcomes[i]
+                .take()
+                .expect("the cluster answers every target once"),
         };
         match outcome {
-            Ok(()) => result.deleted.push(DeletedEntry {
+            Ok(done) => result.deleted.push(DeletedEntry {
                 key: object.key,
                 version_id: object.version_id,
-                delete_marker: false,
-                delete_marker_version_id: None,
+                delete_marker: done.delete_marker,
+                delete_marker_version_id: done.delete_marker.then_some(done.version_id).flatten(),
             }),
             Err(error) => result.errors.push(DeleteErrorEntry {
                 key: object.key,
