@@ -18,6 +18,9 @@
 //! `{"ops": [{"op": "PUT", "count", "errors", "mib_per_s", "obj_per_s",
 //!   "latency_ms": {"p50", "p90", "p99", "p999", "max"}}, ...], ...}` (more fields may be added,
 //! none removed).
+//! `list` writes the same `ops` (PUT for the fill, LIST and LISTDIR for the timed pages) plus
+//! `fill` and `listings: [{"kind", "entries_per_pass", "keys_per_s", "first_page_ms",
+//! "last_page_ms", "last_to_first_ratio", ...}]` (see [`list::ListReport`]).
 //!
 //! Module map: [`units`] (sizes, durations), [`stats`] (histograms, summaries, live counters),
 //! [`report`] (table, JSON), [`payload`] (pre-generated bodies), [`cores`] (executors, CPU
