@@ -10,8 +10,10 @@ use std::rc::Rc;
 
 use minnow_io::{VolInfo, WalkRequest};
 
+use futures::StreamExt;
+
 use crate::bucket_config::BucketConfigCache;
-use crate::cross_core::{CoreId, Mesh, SetRequest, SetResponse};
+use crate::cross_core::{CoreId, DeleteTarget, Mesh, SetRequest, SetResponse};
 use crate::erasure::{
     merge_sorted, DeleteOutcome, ErasureSet, ListedEntry, SetHealth, SetIndex, UploadListing,
 };
@@ -19,6 +21,12 @@ use crate::object::{ObjectError, ObjectInfo, Versioning};
 
 /// Page size asked of each set while listing.
 const WALK_PAGE: usize = 1000;
+
+/// Deletes of one DeleteObjects request running at once on one set. Each holds a key lock and
+/// a few drive operations per drive; 32 keep a set's drives busy (a delete is a handful of
+/// small metadata operations) without a 1,000-key request queueing 1,000 lock waits or
+/// starving the set's other requests.
+pub const SET_DELETES_CONCURRENT_MAX: usize = 32;
 
 /// Per-core context: configuration, owned sets, the mesh.
 pub struct Cluster {
@@ -273,25 +281,52 @@ impl Cluster {
         }
     }
 
-    /// Delete a version, or the object as `versioning` says, wherever it lives (see
-    /// [`ErasureSet::delete_object`]).
-    pub async fn delete_object(
+    /// DeleteObjects: the targets grouped by set, each set's group sent to its owner in one
+    /// request and deleted there concurrently (bounded by [`SET_DELETES_CONCURRENT_MAX`]);
+    /// every set at once. One outcome per target, in the order given. A set that cannot be
+    /// reached at all fails each of its targets with that error; the other sets' targets are
+    /// unaffected.
+    pub async fn delete_objects(
         &self,
         bucket: &str,
-        key: &str,
-        version_id: Option<&str>,
+        targets: Vec<DeleteTarget>,
         versioning: Versioning,
-    ) -> Result<DeleteOutcome, ObjectError> {
-        let req = SetRequest::DeleteObject {
-            bucket: bucket.into(),
-            key: key.into(),
-            version_id: version_id.map(str::to_string),
-            versioning,
-        };
-        match self.call(self.set_of(key), req).await? {
-            SetResponse::Deleted(outcome) => Ok(outcome),
-            other => Err(unexpected(&other)),
+    ) -> Vec<Result<DeleteOutcome, ObjectError>> {
+        let count = targets.len();
+        let mut groups: HashMap<SetIndex, (Vec<usize>, Vec<DeleteTarget>)> = HashMap::new();
+        for (position, target) in targets.into_iter().enumerate() {
+            let group = groups.entry(self.set_of(&target.key)).or_default();
+            group.0.push(position);
+            group.1.push(target);
         }
+        let answers = futures::future::join_all(groups.into_iter().map(
+            |(set, (positions, targets))| async move {
+                let sent = targets.len();
+                let request = SetRequest::DeleteObjects {
+                    bucket: bucket.into(),
+                    targets,
+                    versioning,
+                };
+                let outcomes = match self.call(set, request).await {
+                    Ok(SetResponse::Deleted(outcomes)) if outcomes.len() == sent => outcomes,
+                    Ok(other) => vec![Err(unexpected(&other)); sent],
+                    Err(e) => vec![Err(e); sent],
+                };
+                (positions, outcomes)
+            },
+        ))
+        .await;
+        let mut ordered: Vec<Option<Result<DeleteOutcome, ObjectError>>> =
+            (0..count).map(|_| None).collect();
+        for (positions, outcomes) in answers {
+            for (position, outcome) in positions.into_iter().zip(outcomes) {
+                ordered[position] = Some(outcome);
+            }
+        }
+        ordered
+            .into_iter()
+            .map(|o| o.expect("every target belongs to exactly one set group"))
+            .collect()
     }
 
     /// Bytes of a version of an object in any set; fails if its ETag is no longer `etag`.
@@ -595,15 +630,11 @@ pub async fn handle_set_request(
                 SetResponse::Bytes(reader.read_chunk(offset, len).await?)
             }
         }
-        SetRequest::DeleteObject {
+        SetRequest::DeleteObjects {
             bucket,
-            key,
-            version_id,
+            targets,
             versioning,
-        } => SetResponse::Deleted(
-            set.delete_object(&bucket, &key, version_id.as_deref(), versioning)
-                .await?,
-        ),
+        } => SetResponse::Deleted(delete_on_set(set, &bucket, targets, versioning).await),
         SetRequest::Health => SetResponse::Health(set.health().await),
         SetRequest::ReadBucketConfig { .. }
         | SetRequest::ChangeBucketConfig { .. }
@@ -614,4 +645,259 @@ pub async fn handle_set_request(
             ))
         }
     })
+}
+
+/// Delete `targets` on `set`, at most [`SET_DELETES_CONCURRENT_MAX`] at once; outcomes in the
+/// targets' order. Only the null version exists yet: the caller answers other version ids
+/// itself (S3 reports a version that does not exist as deleted), so every target here deletes
+/// the object.
+async fn delete_on_set(
+    set: &ErasureSet,
+    bucket: &str,
+    targets: Vec<DeleteTarget>,
+    versioning: Versioning,
+) -> Vec<Result<DeleteOutcome, ObjectError>> {
+    futures::stream::iter(targets)
+        .map(|target| async move {
+            set.delete_object(bucket, &target.key, target.version_id.as_deref(), versioning)
+                .await
+        })
+        .buffered(SET_DELETES_CONCURRENT_MAX)
+        .collect()
+        .await
+}
+
+#[cfg(test)]
+mod tests {
+    //! DeleteObjects across sets on one core, through drives that can fail one key's deletes.
+
+    use std::path::PathBuf;
+    use std::time::Duration;
+
+    use async_trait::async_trait;
+    use minnow_io::testing::{FaultDrive, Op};
+    use minnow_io::{Drive, DriveError, LocalDrive};
+    use minnow_net::http::{BodyRead, HttpError};
+
+    use super::*;
+    use crate::cross_core::build_mesh;
+    use crate::object::PutOptions;
+
+    struct EmptyBody;
+
+    #[async_trait(?Send)]
+    impl BodyRead for EmptyBody {
+        async fn read(&mut self, _buf: &mut [u8]) -> Result<usize, HttpError> {
+            Ok(0)
+        }
+    }
+
+    /// Two sets of two drives on one core (a delete needs both drives of its set).
+    struct TwoSets {
+        root: PathBuf,
+        cluster: Cluster,
+        drives: Vec<FaultDrive>,
+    }
+
+    impl Drop for TwoSets {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.root);
+        }
+    }
+
+    impl TwoSets {
+        async fn new() -> TwoSets {
+            let root =
+                std::env::temp_dir().join(format!("minnow-cluster-{}", rand::random::<u64>()));
+            let mut drives = Vec::new();
+            let mut sets = HashMap::new();
+            for s in 0..2 {
+                let mut set_drives: Vec<Option<Rc<dyn Drive>>> = Vec::new();
+                for d in 0..2 {
+                    let dir = root.join(format!("s{s}d{d}"));
+                    std::fs::create_dir_all(&dir).unwrap();
+                    let drive = FaultDrive::new(Rc::new(LocalDrive::open(dir).await.unwrap()));
+                    // Deletes overlap measurably.
+                    drive.delay(Op::DeleteVersion, Duration::from_millis(1));
+                    set_drives.push(Some(Rc::new(drive.clone()) as Rc<dyn Drive>));
+                    drives.push(drive);
+                }
+                let storage = crate::config::storage_classes(2, None, None).unwrap();
+                let set = ErasureSet::new(SetIndex(s), set_drives, storage);
+                set.make_bucket("b").await.unwrap();
+                sets.insert(SetIndex(s), Rc::new(set));
+            }
+            let ends = build_mesh(1).into_iter().next().unwrap();
+            let (mesh, _) = Mesh::connect(ends).await;
+            let cluster = Cluster {
+                core: CoreId(0),
+                cores: 1,
+                deployment_id: [7; 16],
+                set_count: 2,
+                sets,
+                mesh,
+                bucket_configs: BucketConfigCache::new(crate::lock::LOCK_WAIT_DEFAULT),
+            };
+            TwoSets {
+                root,
+                cluster,
+                drives,
+            }
+        }
+
+        async fn put_empty(&self, key: &str) {
+            let set = self.cluster.local_set_for(key).unwrap();
+            let staged = set
+                .stage_object("b", key, &mut EmptyBody, Some(0), PutOptions::default())
+                .await
+                .unwrap();
+            set.commit_object(
+                "b",
+                key,
+                staged,
+                "d41d8cd98f00b204e9800998ecf8427e".into(),
+                vec![],
+            )
+            .await
+            .unwrap();
+        }
+
+        async fn exists(&self, key: &str) -> bool {
+            match self.cluster.head_object("b", key, None).await {
+                Ok(_) => true,
+                Err(ObjectError::NoSuchKey { .. }) => false,
+                Err(e) => panic!("{key}: {e}"),
+            }
+        }
+    }
+
+    fn run<Fut: std::future::Future<Output = ()> + 'static>(
+        test: impl FnOnce() -> Fut + Send + 'static,
+    ) {
+        glommio::LocalExecutorBuilder::default()
+            .spawn(test)
+            .unwrap()
+            .join()
+            .unwrap();
+    }
+
+    fn target(key: &str) -> DeleteTarget {
+        DeleteTarget {
+            key: key.to_string(),
+            version_id: None,
+        }
+    }
+
+    #[test]
+    fn deletes_across_sets_in_request_order_with_a_failing_key() {
+        run(|| async {
+            let t = TwoSets::new().await;
+            let keys: Vec<String> = (0..100).map(|i| format!("k{i:03}")).collect();
+            let in_set = |s: usize| keys.iter().filter(|k| t.cluster.set_of(k).0 == s).count();
+            assert!(
+                in_set(0) >= 33 && in_set(1) >= 33,
+                "keys spread over both sets"
+            );
+            for k in &keys {
+                t.put_empty(k).await;
+            }
+            // One key of set 0 cannot be deleted on one of its drives: that set misses its
+            // delete quorum for that key only.
+            let poisoned = keys
+                .iter()
+                .find(|k| t.cluster.set_of(k).0 == 0)
+                .unwrap()
+                .clone();
+            t.drives[1].fail_at(Op::DeleteVersion, &poisoned, DriveError::Offline);
+            let mut targets: Vec<DeleteTarget> = keys.iter().map(|k| target(k)).collect();
+            targets.push(DeleteTarget {
+                key: "never-written".into(),
+                version_id: Some(String::new()),
+            });
+
+            let outcomes = t
+                .cluster
+                .delete_objects("b", targets, Versioning::Unversioned)
+                .await;
+
+            assert_eq!(outcomes.len(), keys.len() + 1);
+            for (key, outcome) in keys.iter().zip(&outcomes) {
+                if *key == poisoned {
+                    assert!(
+                        matches!(outcome, Err(ObjectError::WriteQuorum { .. })),
+                        "{outcome:?}"
+                    );
+                    assert!(t.exists(key).await, "the failed key is still there");
+                } else {
+                    let expected = DeleteOutcome {
+                        delete_marker: false,
+                        version_id: None,
+                    };
+                    assert_eq!(outcome.as_ref().unwrap(), &expected, "{key}");
+                    assert!(!t.exists(key).await, "{key} is gone");
+                }
+            }
+            // A missing key is deleted already; the version asked for is echoed.
+            assert_eq!(
+                outcomes
+                    .last()
+                    .unwrap()
+                    .as_ref()
+                    .unwrap()
+                    .version_id
+                    .as_deref(),
+                Some("")
+            );
+            // The deletes of each set overlapped, up to the bound and never beyond it.
+            for d in &t.drives {
+                let most = d.most_in_flight(Op::DeleteVersion);
+                assert!(most > 1, "deletes ran one after another");
+                assert!(most <= SET_DELETES_CONCURRENT_MAX);
+            }
+        });
+    }
+
+    #[test]
+    fn concurrent_deletes_of_one_set_are_bounded() {
+        run(|| async {
+            let t = TwoSets::new().await;
+            // Keys that never existed: every delete asks each drive once and stops.
+            let keys: Vec<String> = (0..400)
+                .map(|i| format!("m{i}"))
+                .filter(|k| t.cluster.set_of(k).0 == 0)
+                .collect();
+            assert!(keys.len() > 2 * SET_DELETES_CONCURRENT_MAX);
+            let outcomes = t
+                .cluster
+                .delete_objects(
+                    "b",
+                    keys.iter().map(|k| target(k)).collect(),
+                    Versioning::Unversioned,
+                )
+                .await;
+            assert!(outcomes.iter().all(Result::is_ok));
+            let most = |d: &FaultDrive| d.most_in_flight(Op::DeleteVersion);
+            assert_eq!(most(&t.drives[0]), SET_DELETES_CONCURRENT_MAX);
+            assert_eq!(most(&t.drives[2]), 0, "set 1 was not asked");
+        });
+    }
+
+    #[test]
+    fn a_missing_bucket_fails_every_key() {
+        run(|| async {
+            let t = TwoSets::new().await;
+            let outcomes = t
+                .cluster
+                .delete_objects(
+                    "nope",
+                    vec![target("a"), target("b"), target("c")],
+                    Versioning::Unversioned,
+                )
+                .await;
+            assert_eq!(outcomes.len(), 3);
+            assert!(outcomes
+                .iter()
+                .all(|o| matches!(o, Err(ObjectError::NoSuchBucket(_)))));
+        });
+    }
 }

@@ -109,15 +109,15 @@ pub enum SetRequest {
         /// Expected ETag.
         etag: String,
     },
-    /// Delete one version, or the object as the bucket's versioning says.
-    DeleteObject {
+    /// Delete a group of objects of one set (a DeleteObjects request's share of this set),
+    /// at most [`crate::cluster::SET_DELETES_CONCURRENT_MAX`] at once; answered with
+    /// [`SetResponse::Deleted`], one outcome per target in the same order.
+    DeleteObjects {
         /// Bucket.
         bucket: String,
-        /// Key.
-        key: String,
-        /// The version (None: the object).
-        version_id: Option<String>,
-        /// The bucket's versioning.
+        /// Objects, in request order.
+        targets: Vec<DeleteTarget>,
+        /// The bucket's versioning (what a delete without a version id does).
         versioning: Versioning,
     },
     /// Drives online now against quorum (health endpoints).
@@ -165,8 +165,6 @@ pub enum SetResponse {
     Buckets(Vec<VolInfo>),
     /// Walk: entries and whether the set is exhausted.
     Page(Vec<ListedEntry>, bool),
-    /// DeleteObject.
-    Deleted(DeleteOutcome),
     /// ListUploads.
     Uploads(Vec<UploadListing>),
     /// HeadObject.
@@ -177,6 +175,18 @@ pub enum SetResponse {
     Health(SetHealth),
     /// ReadBucketConfig, ChangeBucketConfig: the configuration now in force.
     BucketConfig(BucketConfig),
+    /// DeleteObjects: per target, in the order sent.
+    Deleted(Vec<Result<DeleteOutcome, ObjectError>>),
+}
+
+/// One object of a batch delete.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeleteTarget {
+    /// Key.
+    pub key: String,
+    /// Version asked for (`""`: the null version); `None` deletes the object as the bucket's
+    /// versioning says.
+    pub version_id: Option<String>,
 }
 
 /// What travels on a core-to-core channel.

@@ -150,3 +150,104 @@ def test_drives(start_server, tmp_path):
             assert per_drive[key] > 0, (per_drive["path"], key)
     # Its scratch space is gone.
     assert all(list(d.iterdir()) == [] for d in dirs)
+
+
+LISTING_KEYS = (
+    "kind", "expected_entries", "entries_per_pass", "keys_per_pass", "prefixes_per_pass",
+    "pages_per_pass", "pass_s", "entries_per_s", "keys_per_s", "first_page_ms",
+    "last_page_ms", "last_to_first_ratio", "warm_pass_s",
+)
+
+
+def run_list(server, workdir, bucket: str, *args: str):
+    """`minnow bench list` (it has no --duration: --keys and --passes bound it)."""
+    out = workdir / f"list-{bucket}-{len(list(workdir.iterdir()))}.json"
+    cmd = [
+        str(MINNOW_BIN), "bench", "list",
+        "--host", server.address,
+        "--access-key", server.access_key,
+        "--secret-key", server.secret_key,
+        "--bucket", bucket,
+        "--json", str(out),
+        *args,
+    ]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=harness.server_env())
+    return proc, (json.loads(out.read_text()) if proc.returncode == 0 else None)
+
+
+def check_listing(listing: dict, *, kind: str, entries: int, keys: int, prefixes: int, pages: int, passes: int):
+    for key in LISTING_KEYS:
+        assert key in listing, f"listing: missing {key}"
+    assert listing["kind"] == kind
+    assert listing["expected_entries"] == entries
+    # Every pass listed every entry exactly once (the bench checks names; counts here).
+    assert listing["entries_per_pass"] == [entries] * passes
+    assert listing["keys_per_pass"] == [keys] * passes
+    assert listing["prefixes_per_pass"] == [prefixes] * passes
+    assert listing["pages_per_pass"] == [pages] * passes
+    assert len(listing["pass_s"]) == passes
+    assert listing["entries_per_s"] > 0 and listing["first_page_ms"] > 0 and listing["last_page_ms"] > 0
+    assert math.isclose(
+        listing["last_to_first_ratio"], listing["last_page_ms"] / listing["first_page_ms"], rel_tol=1e-6
+    )
+
+
+def test_list_flat(server, s3, tmp_path):
+    bucket = unique_bucket("benchlist")
+    proc, report = run_list(server, tmp_path, bucket, "--keys", "250", "--page", "100", "--passes", "2")
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    assert report["workload"] == "list"
+    assert report["config"]["keys"] == 250 and report["config"]["page"] == 100
+    assert report["fill"]["uploaded"] == 250 and report["fill"]["reused"] == 0
+    put = [o for o in report["ops"] if o["op"] == "PUT"]
+    assert len(put) == 1 and put[0]["count"] == 250 and put[0]["errors"] == 0 and put[0]["bytes"] == 0
+    [listing] = report["listings"]
+    check_listing(listing, kind="flat", entries=250, keys=250, prefixes=0, pages=3, passes=2)
+    [pages] = [o for o in report["ops"] if o["op"] == "LIST"]
+    for key in OP_KEYS:
+        assert key in pages
+    # The latency histogram holds exactly the timed pages, and their keys.
+    assert pages["count"] == 3 * 2 and pages["errors"] == 0 and pages["items"] == 250 * 2
+    lat = pages["latency_ms"]
+    assert 0 < lat["p50"] <= lat["p90"] <= lat["p99"] <= lat["p999"] <= lat["max"], lat
+    assert math.isclose(report["duration_s"], sum(listing["pass_s"]), rel_tol=1e-3)
+    assert_bucket_gone(s3, bucket)
+
+
+def test_list_folders_and_reuse(server, s3, tmp_path):
+    bucket = unique_bucket("benchlist")
+    args = ("--keys", "120", "--folders", "40", "--page", "25", "--passes", "2", "--obj.size", "3")
+    proc, report = run_list(server, tmp_path, bucket, *args, "--noclear")
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    flat, folders = report["listings"]
+    check_listing(flat, kind="flat", entries=120, keys=120, prefixes=0, pages=5, passes=2)
+    check_listing(folders, kind="delimiter", entries=40, keys=0, prefixes=40, pages=2, passes=2)
+    assert {o["op"] for o in report["ops"]} == {"PUT", "LIST", "LISTDIR"}
+    listed = s3.list_objects_v2(Bucket=bucket, Delimiter="/")
+    assert [p["Prefix"] for p in listed["CommonPrefixes"]] == [f"f{i:04d}/" for i in range(40)]
+    assert s3.head_object(Bucket=bucket, Key="f0039/k0002")["ContentLength"] == 3
+
+    # Reuse: what is there stays, the missing keys are uploaded again.
+    s3.delete_object(Bucket=bucket, Key="f0007/k0001")
+    proc, report = run_list(server, tmp_path, bucket, *args, "--reuse")
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    assert report["fill"] == {**report["fill"], "reused": 119, "uploaded": 1}
+    check_listing(report["listings"][0], kind="flat", entries=120, keys=120, prefixes=0, pages=5, passes=2)
+    assert s3.list_objects_v2(Bucket=bucket)["KeyCount"] == 120, "--reuse keeps the keys"
+
+    # A key the run does not expect: --reuse refuses (the counts could not be exact).
+    s3.put_object(Bucket=bucket, Key="stray", Body=b"")
+    proc, report = run_list(server, tmp_path, bucket, *args, "--reuse")
+    assert proc.returncode != 0 and "stray" in proc.stderr, proc.stderr
+    harness.empty_and_delete(s3, bucket)
+
+
+def test_list_refuses_bad_options(server, tmp_path):
+    for args, why in [
+        (("--keys", "0"), "--keys"),
+        (("--page", "1001"), "--page"),
+        (("--folders", "0"), "--folders"),
+        (("--passes", "0"), "--passes"),
+    ]:
+        proc, _ = run_list(server, tmp_path, unique_bucket("benchlist"), *args)
+        assert proc.returncode != 0 and why in proc.stderr, (args, proc.stderr)

@@ -94,6 +94,8 @@ impl From<Op> for Target {
 
 struct Fault {
     target: Target,
+    /// Only calls on a path containing this (see [`FaultDrive::fail_at`]).
+    path: Option<String>,
     error: DriveError,
     /// None: until cleared.
     remaining: Option<usize>,
@@ -103,6 +105,11 @@ struct Fault {
 struct State {
     faults: RefCell<Vec<Fault>>,
     calls: [Cell<u64>; Op::ALL.len()],
+    /// Per op: calls in progress now, and the most at once.
+    in_flight: [Cell<usize>; Op::ALL.len()],
+    most_in_flight: [Cell<usize>; Op::ALL.len()],
+    /// Per op: how long each call waits before it reaches the drive.
+    delays: RefCell<Vec<(Op, std::time::Duration)>>,
     reads_now: Cell<usize>,
     reads_most: Cell<usize>,
 }
@@ -110,13 +117,18 @@ struct State {
 impl State {
     /// Count the call, then fail it if a fault hits it (the first fault added that matches).
     fn check(&self, op: Op) -> Result<(), DriveError> {
+        self.check_at(op, "")
+    }
+
+    /// [`State::check`] for a call on `path` (the object directory or file it names).
+    fn check_at(&self, op: Op, path: &str) -> Result<(), DriveError> {
         let counter = &self.calls[op.index()];
         counter.set(counter.get() + 1);
         let mut faults = self.faults.borrow_mut();
-        let Some(at) = faults
-            .iter()
-            .position(|f| f.target == Target::All || f.target == Target::Op(op))
-        else {
+        let Some(at) = faults.iter().position(|f| {
+            (f.target == Target::All || f.target == Target::Op(op))
+                && f.path.as_deref().is_none_or(|p| path.contains(p))
+        }) else {
             return Ok(());
         };
         let error = faults[at].error.clone();
@@ -164,6 +176,18 @@ impl FaultDrive {
         }
     }
 
+    /// Fail every call `target` names on a path containing `path` (the object directory of a
+    /// version call, the path of a file call) with `error`, until [`FaultDrive::clear`]: one
+    /// object's calls fail while the others' pass.
+    pub fn fail_at(&self, target: impl Into<Target>, path: &str, error: DriveError) {
+        self.state.faults.borrow_mut().push(Fault {
+            target: target.into(),
+            path: Some(path.to_string()),
+            error,
+            remaining: None,
+        });
+    }
+
     /// Every call, open files included, fails with [`DriveError::Offline`] (`true`), or no
     /// call fails (`false`: every fault cleared).
     pub fn set_offline(&self, offline: bool) {
@@ -181,6 +205,7 @@ impl FaultDrive {
     fn push(&self, target: Target, error: DriveError, remaining: Option<usize>) {
         self.state.faults.borrow_mut().push(Fault {
             target,
+            path: None,
             error,
             remaining,
         });
@@ -201,6 +226,48 @@ impl FaultDrive {
         self.state.reads_most.get()
     }
 
+    /// Make every call of `op` wait `delay` before it reaches the drive, so that concurrent
+    /// calls overlap measurably ([`FaultDrive::most_in_flight`]).
+    pub fn delay(&self, op: Op, delay: std::time::Duration) {
+        self.state.delays.borrow_mut().push((op, delay));
+    }
+
+    /// The most calls of `op` in progress at once so far (counted for the version calls and
+    /// `delete`).
+    pub fn most_in_flight(&self, op: Op) -> usize {
+        self.state.most_in_flight[op.index()].get()
+    }
+
+    /// Check a call of `op` on `path` against the faults, then run it, counted as in flight
+    /// and after its delay, if any.
+    async fn traced<T>(
+        &self,
+        op: Op,
+        path: &str,
+        call: impl std::future::Future<Output = Result<T, DriveError>>,
+    ) -> Result<T, DriveError> {
+        self.state.check_at(op, path)?;
+        let (now, most) = (
+            &self.state.in_flight[op.index()],
+            &self.state.most_in_flight[op.index()],
+        );
+        now.set(now.get() + 1);
+        most.set(most.get().max(now.get()));
+        // Counted out however the call ends, a cancelled one too.
+        let _out = scopeguard(|| now.set(now.get() - 1));
+        let delay = self
+            .state
+            .delays
+            .borrow()
+            .iter()
+            .find(|(o, _)| *o == op)
+            .map(|(_, d)| *d);
+        if let Some(delay) = delay {
+            glommio::timer::sleep(delay).await;
+        }
+        call.await
+    }
+
     /// Forget the calls counted so far (and the most reads at once).
     pub fn reset_counts(&self) {
         for counter in &self.state.calls {
@@ -208,6 +275,19 @@ impl FaultDrive {
         }
         self.state.reads_most.set(self.state.reads_now.get());
     }
+}
+
+/// Runs `f` when dropped.
+fn scopeguard(f: impl FnOnce()) -> impl Drop {
+    struct Guard<F: FnOnce()>(Option<F>);
+    impl<F: FnOnce()> Drop for Guard<F> {
+        fn drop(&mut self) {
+            if let Some(f) = self.0.take() {
+                f();
+            }
+        }
+    }
+    Guard(Some(f))
 }
 
 /// A file opened through a [`FaultDrive`]: its reads fail while the drive's faults say so.
@@ -280,11 +360,11 @@ impl Drive for FaultDrive {
         self.inner.delete_vol(vol, force).await
     }
     async fn read_all(&self, vol: &str, path: &str) -> Result<Vec<u8>, DriveError> {
-        self.state.check(Op::ReadAll)?;
+        self.state.check_at(Op::ReadAll, path)?;
         self.inner.read_all(vol, path).await
     }
     async fn write_all(&self, vol: &str, path: &str, data: &[u8]) -> Result<(), DriveError> {
-        self.state.check(Op::WriteAll)?;
+        self.state.check_at(Op::WriteAll, path)?;
         self.inner.write_all(vol, path, data).await
     }
     async fn create_file(
@@ -293,14 +373,14 @@ impl Drive for FaultDrive {
         path: &str,
         file_size_hint: u64,
     ) -> Result<Box<dyn FileWriter>, DriveError> {
-        self.state.check(Op::CreateFile)?;
+        self.state.check_at(Op::CreateFile, path)?;
         Ok(Box::new(FaultWriter {
             inner: self.inner.create_file(vol, path, file_size_hint).await?,
             state: self.state.clone(),
         }))
     }
     async fn open_file(&self, vol: &str, path: &str) -> Result<Box<dyn FileReader>, DriveError> {
-        self.state.check(Op::OpenFile)?;
+        self.state.check_at(Op::OpenFile, path)?;
         Ok(Box::new(FaultReader {
             inner: self.inner.open_file(vol, path).await?,
             state: self.state.clone(),
@@ -319,8 +399,8 @@ impl Drive for FaultDrive {
             .await
     }
     async fn delete(&self, vol: &str, path: &str, recursive: bool) -> Result<(), DriveError> {
-        self.state.check(Op::Delete)?;
-        self.inner.delete(vol, path, recursive).await
+        self.traced(Op::Delete, path, self.inner.delete(vol, path, recursive))
+            .await
     }
     async fn list_dir(&self, vol: &str, dir: &str) -> Result<Vec<String>, DriveError> {
         self.state.check(Op::ListDir)?;
@@ -333,14 +413,16 @@ impl Drive for FaultDrive {
         version_id: Option<&str>,
         with_data: bool,
     ) -> Result<ObjectVersion, DriveError> {
-        self.state.check(Op::ReadVersion)?;
-        self.inner
-            .read_version(vol, dir, version_id, with_data)
-            .await
+        self.traced(
+            Op::ReadVersion,
+            dir,
+            self.inner.read_version(vol, dir, version_id, with_data),
+        )
+        .await
     }
     async fn read_xl(&self, vol: &str, dir: &str) -> Result<Vec<u8>, DriveError> {
-        self.state.check(Op::ReadXl)?;
-        self.inner.read_xl(vol, dir).await
+        self.traced(Op::ReadXl, dir, self.inner.read_xl(vol, dir))
+            .await
     }
     async fn rename_data(
         &self,
@@ -350,10 +432,12 @@ impl Drive for FaultDrive {
         dir: &str,
         version: ObjectVersion,
     ) -> Result<Option<ObjectVersion>, DriveError> {
-        self.state.check(Op::RenameData)?;
-        self.inner
-            .rename_data(src_vol, src_path, vol, dir, version)
-            .await
+        self.traced(
+            Op::RenameData,
+            dir,
+            self.inner.rename_data(src_vol, src_path, vol, dir, version),
+        )
+        .await
     }
     async fn write_version(
         &self,
@@ -361,8 +445,12 @@ impl Drive for FaultDrive {
         dir: &str,
         version: ObjectVersion,
     ) -> Result<Option<ObjectVersion>, DriveError> {
-        self.state.check(Op::WriteVersion)?;
-        self.inner.write_version(vol, dir, version).await
+        self.traced(
+            Op::WriteVersion,
+            dir,
+            self.inner.write_version(vol, dir, version),
+        )
+        .await
     }
     async fn update_version(
         &self,
@@ -370,8 +458,12 @@ impl Drive for FaultDrive {
         dir: &str,
         version: ObjectVersion,
     ) -> Result<(), DriveError> {
-        self.state.check(Op::UpdateVersion)?;
-        self.inner.update_version(vol, dir, version).await
+        self.traced(
+            Op::UpdateVersion,
+            dir,
+            self.inner.update_version(vol, dir, version),
+        )
+        .await
     }
     async fn delete_version(
         &self,
@@ -379,12 +471,20 @@ impl Drive for FaultDrive {
         dir: &str,
         version_id: &str,
     ) -> Result<ObjectVersion, DriveError> {
-        self.state.check(Op::DeleteVersion)?;
-        self.inner.delete_version(vol, dir, version_id).await
+        self.traced(
+            Op::DeleteVersion,
+            dir,
+            self.inner.delete_version(vol, dir, version_id),
+        )
+        .await
     }
     async fn free_data_dir(&self, vol: &str, dir: &str, data_dir: &str) -> Result<(), DriveError> {
-        self.state.check(Op::FreeDataDir)?;
-        self.inner.free_data_dir(vol, dir, data_dir).await
+        self.traced(
+            Op::FreeDataDir,
+            dir,
+            self.inner.free_data_dir(vol, dir, data_dir),
+        )
+        .await
     }
     async fn check_parts(
         &self,
@@ -392,8 +492,12 @@ impl Drive for FaultDrive {
         dir: &str,
         version: &ObjectVersion,
     ) -> Result<Vec<PartState>, DriveError> {
-        self.state.check(Op::CheckParts)?;
-        self.inner.check_parts(vol, dir, version).await
+        self.traced(
+            Op::CheckParts,
+            dir,
+            self.inner.check_parts(vol, dir, version),
+        )
+        .await
     }
     async fn verify_parts(
         &self,
@@ -401,16 +505,20 @@ impl Drive for FaultDrive {
         dir: &str,
         version: &ObjectVersion,
     ) -> Result<Vec<PartState>, DriveError> {
-        self.state.check(Op::VerifyParts)?;
-        self.inner.verify_parts(vol, dir, version).await
+        self.traced(
+            Op::VerifyParts,
+            dir,
+            self.inner.verify_parts(vol, dir, version),
+        )
+        .await
     }
     async fn walk_versions(
         &self,
         vol: &str,
         request: &WalkRequest,
     ) -> Result<Vec<WalkEntry>, DriveError> {
-        self.state.check(Op::WalkVersions)?;
-        self.inner.walk_versions(vol, request).await
+        self.traced(Op::WalkVersions, "", self.inner.walk_versions(vol, request))
+            .await
     }
 }
 

@@ -12,6 +12,8 @@ use minnow_net::s3::xml::{
 
 use super::{read_small_body, Reply, Response, ServerCtx};
 use crate::bucket_config::BucketConfigChange;
+use crate::cross_core::DeleteTarget;
+use crate::erasure::DeleteOutcome;
 use crate::object::{ObjectError, Versioning};
 
 /// The owner of every bucket: the root user.
@@ -190,8 +192,10 @@ pub async fn object_acl(
     ))))
 }
 
-/// DeleteObjects: each key is deleted on the set (and core) that owns it; per-key failures are
-/// reported in the result, not as a request failure.
+/// DeleteObjects: the keys are grouped by set, each set deletes its group concurrently on the
+/// core that owns it, and the answer lists the keys in the request's order (deleted ones, then
+/// failed ones, as S3 renders them). Per-key failures are reported in the result, not as a
+/// request failure; Quiet mode lists only the failures.
 pub async fn delete_objects(
     ctx: &ServerCtx,
     conn: &mut HttpConn,
@@ -215,29 +219,55 @@ pub async fn delete_objects(
     let request = xml::parse_delete(&body)?;
     drop(body); // its memory goes back before the deletes
     let versioning = ctx.bucket_config(bucket).await?.versioning;
+
+    // Per object, in request order: answered here (a bad key or version id) or sent to its
+    // set (the index into `targets`).
+    enum Plan {
+        Answered(S3Error),
+        Sent(usize),
+    }
+    let mut targets = Vec::new();
+    let plans: Vec<Plan> = request
+        .objects
+        .iter()
+        .map(|object| {
+            let checked = check_object_key(&object.key).and_then(|()| {
+                object
+                    .version_id
+                    .as_deref()
+                    .map_or(Ok(()), check_version_id)
+            });
+            match checked {
+                Err(e) => Plan::Answered(e),
+                Ok(()) => {
+                    targets.push(DeleteTarget {
+                        key: object.key.clone(),
+                        version_id: super::version_arg(object.version_id.as_deref())
+                            .map(str::to_string),
+                    });
+                    Plan::Sent(targets.len() - 1)
+                }
+            }
+        })
+        .collect();
+    let mut outcomes: Vec<Option<Result<DeleteOutcome, ObjectError>>> = ctx
+        .cluster
+        .delete_objects(bucket, targets, versioning)
+        .await
+        .into_iter()
+        .map(Some)
+        .collect();
     let mut result = DeleteResult {
         quiet: request.quiet,
         deleted: Vec::new(),
         errors: Vec::new(),
     };
-    for object in request.objects {
-        let checked = check_object_key(&object.key).and_then(|()| {
-            object
-                .version_id
-                .as_deref()
-                .map_or(Ok(()), check_version_id)
-        });
-        let outcome = match checked {
-            Err(e) => Err(e),
-            Ok(()) => ctx
-                .cluster
-                .delete_object(
-                    bucket,
-                    &object.key,
-                    super::version_arg(object.version_id.as_deref()),
-                    versioning,
-                )
-                .await
+    for (object, plan) in request.objects.into_iter().zip(plans) {
+        let outcome = match plan {
+            Plan::Answered(e) => Err(e),
+            Plan::Sent(i) => outcomes[i]
+                .take()
+                .expect("the cluster answers every target once")
                 .map_err(S3Error::from),
         };
         match outcome {
@@ -245,15 +275,11 @@ pub async fn delete_objects(
                 let shown = done
                     .version_id
                     .and_then(|id| super::version_header(&id, versioning));
-                // Asked by id: the entry names that version (and says whether it was a
-                // marker); without one, a marker added is reported with its new id.
-                let (version_id, marker_version) = match object.version_id {
-                    Some(asked) => (Some(asked), done.delete_marker.then(|| shown).flatten()),
-                    None => (None, shown.filter(|_| done.delete_marker)),
-                };
+                // A marker added (or a marker deleted by its id) is reported with its id.
+                let marker_version = shown.filter(|_| done.delete_marker);
                 result.deleted.push(DeletedEntry {
                     key: object.key,
-                    version_id,
+                    version_id: object.version_id,
                     delete_marker: done.delete_marker,
                     delete_marker_version_id: marker_version,
                 })

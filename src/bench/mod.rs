@@ -1,11 +1,14 @@
 //! `minnow bench`: the bundled load generator and the drive benchmark.
 //!
-//! * `put | get | mixed | stat | delete | list` drive any S3 endpoint (minnow or another
+//! * `put | get | mixed | stat | delete` drive any S3 endpoint (minnow or another
 //!   server) with minnow's own HTTP client (`minnow_net::http`) and SigV4 signer, thread-per-core:
 //!   one glommio executor per CPU, each running its share of the `--concurrent` request streams
 //!   on keep-alive connections spread over the `--host` list. Object bodies are generated (and
 //!   hashed, for signed payloads) once before the run and shared by reference, so the generator
 //!   is never the bottleneck; it reports its own CPU time per byte to prove it.
+//! * `list` fills a bucket with many small objects (flat or in folders) and times full
+//!   ListObjectsV2 paginations of it, checking every pass lists each key exactly once and
+//!   comparing the first page's latency with the last's (module [`list`]).
 //! * `drives DIR...` measures the physical ceilings (sequential O_DIRECT write and read, durable
 //!   small-file commits) through the same io_uring stack the server uses.
 //!
@@ -15,14 +18,19 @@
 //! `{"ops": [{"op": "PUT", "count", "errors", "mib_per_s", "obj_per_s",
 //!   "latency_ms": {"p50", "p90", "p99", "p999", "max"}}, ...], ...}` (more fields may be added,
 //! none removed).
+//! `list` writes the same `ops` (PUT for the fill, LIST and LISTDIR for the timed pages) plus
+//! `fill` and `listings: [{"kind", "entries_per_pass", "keys_per_s", "first_page_ms",
+//! "last_page_ms", "last_to_first_ratio", ...}]` (see [`list::ListReport`]).
 //!
 //! Module map: [`units`] (sizes, durations), [`stats`] (histograms, summaries, live counters),
 //! [`report`] (table, JSON), [`payload`] (pre-generated bodies), [`cores`] (executors, CPU
 //! clocks, phase gate), [`progress`] (the live line), [`s3`] (requests, signing, errors),
-//! [`workload`] (what each worker does per phase), [`drives`] (the drive benchmark).
+//! [`workload`] (what each worker does per phase), [`list`] (the listing benchmark: fill,
+//! timed paginations, first page against last), [`drives`] (the drive benchmark).
 
 pub mod cores;
 pub mod drives;
+pub mod list;
 pub mod payload;
 pub mod progress;
 pub mod report;
@@ -57,8 +65,9 @@ pub enum BenchCommand {
     Stat(S3Args),
     /// Upload --objects objects, then delete them one by one (until done or --duration).
     Delete(S3Args),
-    /// Upload --objects objects, then list them (ListObjectsV2 pages) for --duration.
-    List(ListArgs),
+    /// Fill a bucket with --keys small objects (flat or in --folders), then time full
+    /// ListObjectsV2 paginations of it (see `bench::list`).
+    List(Box<ListArgs>),
     /// Raw O_DIRECT throughput and durable small-commit rate of drive directories.
     Drives(drives::DrivesArgs),
 }
@@ -92,13 +101,14 @@ pub struct S3Args {
     /// Bucket to use; created if missing, removed afterwards unless --noclear.
     #[arg(long, default_value = "minnow-bench")]
     pub bucket: String,
-    /// Object size (4KiB, 64MiB, ...); default 10MiB for put/get/mixed, 1KiB otherwise.
+    /// Object size (4KiB, 64MiB, ...); default 10MiB for put/get/mixed, 0 bytes for list, 1KiB
+    /// otherwise.
     #[arg(long = "obj.size", value_name = "SIZE")]
     pub obj_size: Option<ByteSize>,
     /// Random object sizes, log-uniform between 1 KiB and --obj.size.
     #[arg(long = "obj.randsize")]
     pub obj_randsize: bool,
-    /// Objects uploaded before the run (get, stat, delete, list, mixed).
+    /// Objects uploaded before the run (get, stat, delete, mixed).
     #[arg(long)]
     pub objects: Option<u64>,
     /// Concurrent requests (each on its own keep-alive connection).
@@ -147,15 +157,31 @@ pub struct MixedArgs {
     pub delete_distrib: f64,
 }
 
-/// `bench list` options.
+/// `bench list` options. Of the common options, --concurrent is the number of upload (and
+/// cleanup) streams, --obj.size the object size (default 0 bytes); --objects and --duration do
+/// not apply (the run is --keys keys and --passes passes).
 #[derive(clap::Args, Debug, Clone)]
 pub struct ListArgs {
     /// Common options.
     #[command(flatten)]
     pub s3: S3Args,
-    /// Keys per ListObjectsV2 page.
-    #[arg(long, default_value_t = 1000)]
-    pub max_keys: u32,
+    /// Keys in the bucket.
+    #[arg(long, default_value_t = 10_000)]
+    pub keys: u64,
+    /// Spread the keys over this many folders (`f0000/k0000`, ...) and also list the folders
+    /// with delimiter `/`.
+    #[arg(long)]
+    pub folders: Option<u64>,
+    /// Keys per ListObjectsV2 page (max-keys), 1..=1000.
+    #[arg(long, alias = "max-keys", default_value_t = 1000)]
+    pub page: u32,
+    /// Timed passes per listing (after one untimed warm pass).
+    #[arg(long, default_value_t = 3)]
+    pub passes: u32,
+    /// Keep the keys already in the bucket (from an earlier --noclear or --reuse run with the
+    /// same --keys and --folders), upload only the missing ones, and keep everything afterwards.
+    #[arg(long)]
+    pub reuse: bool,
 }
 
 /// Run `minnow bench ...`; prints its own errors.
@@ -172,12 +198,7 @@ pub fn run(args: BenchArgs) -> ExitCode {
         BenchCommand::Get(s3) => workload::run(workload::Workload::Get, s3),
         BenchCommand::Stat(s3) => workload::run(workload::Workload::Stat, s3),
         BenchCommand::Delete(s3) => workload::run(workload::Workload::Delete, s3),
-        BenchCommand::List(list) => workload::run(
-            workload::Workload::List {
-                max_keys: list.max_keys,
-            },
-            list.s3,
-        ),
+        BenchCommand::List(list) => list::run(*list),
         BenchCommand::Mixed(mixed) => workload::Mix::new(
             mixed.get_distrib,
             mixed.stat_distrib,
@@ -287,7 +308,28 @@ mod tests {
         let BenchCommand::List(l) = parse(&["list", "--max-keys", "100"]) else {
             panic!()
         };
-        assert_eq!(l.max_keys, 100);
+        assert_eq!(
+            (l.page, l.keys, l.folders, l.passes, l.reuse),
+            (100, 10_000, None, 3, false)
+        );
+        let BenchCommand::List(l) = parse(&[
+            "list",
+            "--keys",
+            "500",
+            "--folders",
+            "50",
+            "--page",
+            "10",
+            "--passes",
+            "2",
+            "--reuse",
+        ]) else {
+            panic!()
+        };
+        assert_eq!(
+            (l.page, l.keys, l.folders, l.passes, l.reuse),
+            (10, 500, Some(50), 2, true)
+        );
         let BenchCommand::Drives(d) = parse(&["drives", "/a", "/b", "--size", "256MiB"]) else {
             panic!()
         };

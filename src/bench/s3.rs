@@ -116,6 +116,19 @@ pub struct ListPage {
     pub body_bytes: u64,
 }
 
+/// One page of ListObjectsV2 with its entries (`bench list` checks every key it lists).
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct ListedPage {
+    /// Keys, in the order listed.
+    pub keys: Vec<String>,
+    /// Common prefixes (with a delimiter), in the order listed.
+    pub prefixes: Vec<String>,
+    /// Token for the next page; `None` at the end of the listing.
+    pub next_token: Option<String>,
+    /// Response body size.
+    pub body_bytes: u64,
+}
+
 /// What to do with a response body.
 enum Sink {
     /// Count and drop (object data).
@@ -253,6 +266,36 @@ impl S3Client {
             .await?;
         let text = String::from_utf8_lossy(&response.body);
         Ok(parse_list_page(&text, response.body_len))
+    }
+
+    /// One ListObjectsV2 page with its keys and common prefixes, rolled up at `delimiter`
+    /// when given.
+    pub async fn list_page(
+        &mut self,
+        bucket: &str,
+        delimiter: Option<&str>,
+        continuation_token: Option<&str>,
+        max_keys: u32,
+    ) -> Result<ListedPage, OpError> {
+        let path = format!("/{bucket}");
+        // Query parameters in canonical (sorted) order.
+        let mut query = String::new();
+        if let Some(token) = continuation_token {
+            query.push_str("continuation-token=");
+            query.push_str(&uri_encode(token));
+            query.push('&');
+        }
+        if let Some(delimiter) = delimiter {
+            query.push_str("delimiter=");
+            query.push_str(&uri_encode(delimiter));
+            query.push('&');
+        }
+        query.push_str(&format!("list-type=2&max-keys={max_keys}"));
+        let response = self
+            .expect_ok("GET", &path, &query, Body::Empty, Sink::Keep)
+            .await?;
+        let text = String::from_utf8_lossy(&response.body);
+        Ok(parse_listed_page(&text, response.body_len))
     }
 
     /// A request that must answer 2xx; anything else becomes an [`OpError`].
@@ -489,6 +532,37 @@ fn parse_list_page(xml: &str, body_bytes: u64) -> ListPage {
     }
 }
 
+/// Every `<name>` element's text, in document order.
+fn xml_elements<'a>(xml: &'a str, name: &str) -> Vec<&'a str> {
+    let mut out = Vec::new();
+    let mut rest = xml;
+    while let Some(text) = xml_element(rest, name) {
+        out.push(text);
+        // Continue after this element's text (and its closing tag).
+        let end = text.as_ptr() as usize - rest.as_ptr() as usize + text.len();
+        rest = &rest[end..];
+    }
+    out
+}
+
+/// Keys, common prefixes and continuation of a ListBucketResult (v2).
+fn parse_listed_page(xml: &str, body_bytes: u64) -> ListedPage {
+    let summary = parse_list_page(xml, body_bytes);
+    ListedPage {
+        keys: xml_elements(xml, "Key")
+            .into_iter()
+            .map(xml_unescape)
+            .collect(),
+        prefixes: xml_elements(xml, "CommonPrefixes")
+            .into_iter()
+            .filter_map(|block| xml_element(block, "Prefix"))
+            .map(xml_unescape)
+            .collect(),
+        next_token: summary.next_token,
+        body_bytes,
+    }
+}
+
 /// Undo the five predefined XML entities.
 fn xml_unescape(text: &str) -> String {
     text.replace("&lt;", "<")
@@ -530,6 +604,31 @@ mod tests {
             10,
         );
         assert_eq!((last.keys, last.next_token), (1, None));
+    }
+
+    #[test]
+    fn listed_pages_carry_keys_and_prefixes() {
+        let xml = "<ListBucketResult><Prefix></Prefix><KeyCount>3</KeyCount>\
+                   <IsTruncated>true</IsTruncated><NextContinuationToken>t&amp;1</NextContinuationToken>\
+                   <Contents><Key>a&amp;b</Key><Size>0</Size></Contents><Contents><Key>c</Key></Contents>\
+                   <CommonPrefixes><Prefix>f0/</Prefix></CommonPrefixes>\
+                   <CommonPrefixes><Prefix>f1/</Prefix></CommonPrefixes></ListBucketResult>";
+        let page = parse_listed_page(xml, 7);
+        assert_eq!(page.keys, ["a&b", "c"]);
+        assert_eq!(page.prefixes, ["f0/", "f1/"]);
+        assert_eq!(page.next_token.as_deref(), Some("t&1"));
+        assert_eq!(page.body_bytes, 7);
+        let empty = parse_listed_page(
+            "<ListBucketResult><IsTruncated>false</IsTruncated></ListBucketResult>",
+            1,
+        );
+        assert_eq!(
+            empty,
+            ListedPage {
+                body_bytes: 1,
+                ..ListedPage::default()
+            }
+        );
     }
 
     #[test]

@@ -31,13 +31,13 @@ use rand::{Rng, SeedableRng};
 use super::cores::{self, PhaseGate, WorkerPlan};
 use super::payload::{self, Digests, PayloadSpec, Payloads};
 use super::report::{self, GeneratorCost, RunConfig, RunReport};
-use super::s3::{Credentials, Endpoint, ListPage, OpError, S3Client, SignConfig};
+use super::s3::{Credentials, Endpoint, OpError, S3Client, SignConfig};
 use super::stats::{Live, OpKind, OpStats, Phase};
 use super::{PayloadMode, S3Args};
 
 /// Default `--obj.size` for put, get and mixed.
 const DEFAULT_LARGE_OBJECT_BYTES: u64 = 10 << 20;
-/// Default `--obj.size` for stat, delete and list (metadata-bound operations).
+/// Default `--obj.size` for stat and delete (metadata-bound operations).
 const DEFAULT_SMALL_OBJECT_BYTES: u64 = 1 << 10;
 /// Pause after a transport error before the worker retries (a dead server must not turn the
 /// generator into a busy loop).
@@ -64,11 +64,6 @@ pub enum Workload {
     Stat,
     /// DELETE prepared objects, each once.
     Delete,
-    /// ListObjectsV2 pages over the prepared objects.
-    List {
-        /// Keys per page.
-        max_keys: u32,
-    },
     /// A weighted mix.
     Mixed(Mix),
 }
@@ -80,7 +75,6 @@ impl Workload {
             Workload::Get => "get",
             Workload::Stat => "stat",
             Workload::Delete => "delete",
-            Workload::List { .. } => "list",
             Workload::Mixed(_) => "mixed",
         }
     }
@@ -201,8 +195,6 @@ struct Worker {
     owned: Vec<u64>,
     /// Next new object index (global, unique: `objects + worker + n * concurrency`).
     next_new: u64,
-    /// LIST continuation token.
-    list_token: Option<String>,
 }
 
 impl Worker {
@@ -413,7 +405,6 @@ fn op_expected(workload: &Workload, op: OpKind) -> bool {
         Workload::Get => op == OpKind::Get,
         Workload::Stat => op == OpKind::Stat,
         Workload::Delete => op == OpKind::Delete,
-        Workload::List { .. } => op == OpKind::List,
         Workload::Mixed(_) => op != OpKind::List,
     }
 }
@@ -437,7 +428,7 @@ pub fn default_objects(obj_size: u64, concurrency: usize) -> u64 {
 /// `--access-key`/`--secret-key`, else `MINNOW_ROOT_USER`/`MINNOW_ROOT_PASSWORD` (via clap),
 /// else `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`, else minnow's default root credentials
 /// (what a server started without them uses).
-fn resolve_credentials(args: &S3Args) -> Result<Credentials, String> {
+pub(super) fn resolve_credentials(args: &S3Args) -> Result<Credentials, String> {
     let access_key = args
         .access_key
         .clone()
@@ -467,7 +458,7 @@ fn resolve_credentials(args: &S3Args) -> Result<Credentials, String> {
 
 /// `host:port` strings to socket addresses (first address of each name); the text is kept for
 /// the `Host` header.
-fn resolve_endpoints(hosts: &[String]) -> Result<Vec<Endpoint>, String> {
+pub(super) fn resolve_endpoints(hosts: &[String]) -> Result<Vec<Endpoint>, String> {
     if hosts.is_empty() {
         return Err("--host is empty".to_string());
     }
@@ -523,7 +514,6 @@ async fn core_main(shared: Arc<Shared>, core: usize, plans: Vec<WorkerPlan>) -> 
             rng: rand::rngs::StdRng::seed_from_u64(0x5eed ^ plan.worker as u64),
             owned: Vec::new(),
             next_new: shared.objects + plan.worker as u64,
-            list_token: None,
         })
         .collect();
 
@@ -746,7 +736,6 @@ fn next_op(shared: &Shared, worker: &mut Worker) -> Option<OpKind> {
         Workload::Put => Some(OpKind::Put),
         Workload::Get => Some(OpKind::Get),
         Workload::Stat => Some(OpKind::Stat),
-        Workload::List { .. } => Some(OpKind::List),
         Workload::Delete => (!worker.owned.is_empty()).then_some(OpKind::Delete),
         Workload::Mixed(mix) => {
             let op = mix.pick(worker.rng.gen::<f64>());
@@ -825,24 +814,8 @@ async fn one_op(shared: &Shared, worker: &mut Worker, op: OpKind) -> Result<(u64
                 .await?;
             Ok((0, 0))
         }
-        OpKind::List => {
-            let max_keys = match shared.workload {
-                Workload::List { max_keys } => max_keys,
-                _ => 1000,
-            };
-            let token = worker.list_token.take();
-            let page: ListPage = worker
-                .client
-                .list_objects_v2(
-                    &shared.bucket,
-                    &format!("{}/", shared.prefix),
-                    token.as_deref(),
-                    max_keys,
-                )
-                .await?;
-            worker.list_token = page.next_token;
-            Ok((page.body_bytes, page.keys))
-        }
+        // Listing runs in `bench::list`, never picked here (not in any mix).
+        OpKind::List => unreachable!("no workload of this module lists"),
     }
 }
 

@@ -20,6 +20,7 @@
 use std::collections::BTreeSet;
 
 use futures::future::join_all;
+use futures::StreamExt;
 use md5::{Digest, Md5};
 use minnow_codec::ErasureLayout;
 use minnow_io::format::{new_uuid, parse_uuid};
@@ -37,6 +38,12 @@ use crate::object::{now_ns, ObjectError, ObjectInfo, PutOptions, Versioning, MET
 pub const PART_SIZE_MIN: u64 = 5 << 20;
 /// Largest part.
 pub const PART_SIZE_MAX: u64 = 5 << 30;
+
+/// Part records (`part.N.meta`, one small read per drive each) that ListParts and
+/// CompleteMultipartUpload read at once: an upload of 10,000 parts is not read one record after
+/// another, nor does it open 10,000 reads on every drive at once.
+const PART_RECORD_READS_MAX: usize = 16;
+
 pub(super) const META_BUCKET: &str = "x-minnow-internal-bucket";
 pub(super) const META_KEY: &str = "x-minnow-internal-key";
 
@@ -389,9 +396,18 @@ impl ErasureSet {
                 }
             }
         }
+        // Part records are read concurrently (bounded: each read touches every drive), in part
+        // number order.
+        let reads = futures::stream::iter(numbers)
+            .map(|n| {
+                let path = format!("{dir}/part.{n}.meta");
+                async move { (n, self.read_record_all(&path).await) }
+            })
+            .buffered(PART_RECORD_READS_MAX)
+            .collect::<Vec<_>>()
+            .await;
         let mut parts = Vec::new();
-        for n in numbers {
-            let answers = self.read_record_all(&format!("{dir}/part.{n}.meta")).await;
+        for (n, answers) in reads {
             if let Ok(agreed) = agree_on_version(answers, layout.data, bucket, key, None) {
                 if let Some(v) = agreed.iter().flatten().next() {
                     let p = v.parts.first().cloned().unwrap_or(PartInfo {
