@@ -549,8 +549,8 @@ impl ErasureSet {
         let count = |kind: &DriveError| results.iter().filter(|r| r.as_ref().err() == Some(kind)).count();
         let errors: Vec<DriveError> = results.iter().filter_map(|r| r.as_ref().err().cloned()).collect();
         if self.drives.len() - count(&DriveError::VolumeNotFound) < quorum {
-            // The bucket was deleted while the body streamed; drives never recreate it.
-            tracing::info!(bucket, key, "bucket deleted before the commit");
+            // The bucket is gone (deleted while a body streamed, say); drives never recreate it.
+            tracing::info!(bucket, key, "bucket deleted before the write");
             return ObjectError::NoSuchBucket(bucket.to_string());
         }
         if self.drives.len() - count(&DriveError::TooManyVersions) < quorum {
@@ -559,7 +559,7 @@ impl ErasureSet {
                 key: key.to_string(),
             };
         }
-        tracing::error!(bucket, key, ok, quorum, "commit missed write quorum, rolled back");
+        tracing::error!(bucket, key, ok, quorum, "version write missed its quorum");
         ObjectError::write_quorum(ok, quorum, &errors)
     }
 

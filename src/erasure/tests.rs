@@ -1043,3 +1043,6 @@ fn uploads_receiving_their_bodies_share_a_bounded_budget() {
 
 /// Bucket configuration documents on a set (bucket_meta.rs).
 mod bucket_meta;
+
+/// Every version-level drive call failing with every error kind (faults.rs).
+mod faults;
