@@ -110,14 +110,22 @@ pub struct SweepConfig {
     pub interval: Duration,
 }
 
+/// The longest stale-upload expiry: ten years, for deployments (and test fixtures) that keep
+/// uploads open for good.
+const UPLOAD_EXPIRY_SECONDS_MAX: f64 = 10.0 * 365.0 * 24.0 * 3600.0;
+
 /// [`SweepConfig`] from the two variables' values (seconds).
 pub fn sweep_config(
     expiry: Option<String>,
     interval: Option<String>,
 ) -> Result<SweepConfig, ConfigError> {
     Ok(SweepConfig {
-        stale_uploads_expiry: seconds("MINNOW_API_STALE_UPLOADS_EXPIRY", expiry)?
-            .unwrap_or(Duration::from_secs(24 * 3600)),
+        stale_uploads_expiry: seconds_within(
+            "MINNOW_API_STALE_UPLOADS_EXPIRY",
+            expiry,
+            UPLOAD_EXPIRY_SECONDS_MAX,
+        )?
+        .unwrap_or(Duration::from_secs(24 * 3600)),
         interval: seconds("MINNOW_API_STALE_UPLOADS_CLEANUP_INTERVAL", interval)?
             .unwrap_or(Duration::from_secs(6 * 3600)),
     })
@@ -200,17 +208,26 @@ const SECONDS_MAX: f64 = 30.0 * 86_400.0;
 
 /// A positive duration (bare seconds, fractions allowed, or with units as MinIO writes them) from `var`'s `value`, if set.
 fn seconds(var: &'static str, value: Option<String>) -> Result<Option<Duration>, ConfigError> {
+    seconds_within(var, value, SECONDS_MAX)
+}
+
+/// [`seconds`] with another upper bound.
+fn seconds_within(
+    var: &'static str,
+    value: Option<String>,
+    max: f64,
+) -> Result<Option<Duration>, ConfigError> {
     let Some(value) = value else {
         return Ok(None);
     };
     match crate::bench::units::parse_duration(&value) {
-        Ok(d) if !d.is_zero() && d.as_secs_f64() <= SECONDS_MAX => Ok(Some(d)),
+        Ok(d) if !d.is_zero() && d.as_secs_f64() <= max => Ok(Some(d)),
         _ => Err(ConfigError::BadValue {
             var,
             value,
             reason: format!(
                 "expected a duration (seconds, or e.g. 10s, 500ms, 24h), more than 0 and at most \
-                 {SECONDS_MAX} s"
+                 {max} s"
             ),
         }),
     }
@@ -423,5 +440,10 @@ mod tests {
             );
         }
         assert!(sweep_config(None, Some("x".into())).is_err());
+        // An expiry may be years (uploads kept for good); other durations stop at 30 days.
+        let years = sweep_config(Some("87600h".into()), None).unwrap();
+        assert_eq!(years.stale_uploads_expiry, Duration::from_secs(87600 * 3600));
+        assert!(sweep_config(Some("87601h".into()), None).is_err());
+        assert!(sweep_config(None, Some("721h".into())).is_err());
     }
 }

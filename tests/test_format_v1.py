@@ -35,6 +35,8 @@ from make_v1_drives import (  # noqa: E402
 )
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "v1-drives.tar.gz"
+# The fixture holds an upload begun when it was made: the sweep must not expire it.
+KEEP_OLD_UPLOADS = {"MINNOW_API_STALE_UPLOADS_EXPIRY": "87600h"}
 
 
 def expected_etag(key: str) -> str:
@@ -57,7 +59,7 @@ def v1_server(tmp_root):
     workdir = tmp_root / "format-v1-readonly"
     workdir.mkdir()
     drives = extract(workdir)
-    srv = Server(workdir, [str(d) for d in drives], drive_paths=drives, name="minnow-v1")
+    srv = Server(workdir, [str(d) for d in drives], drive_paths=drives, name="minnow-v1", env=KEEP_OLD_UPLOADS)
     srv.start()
     yield srv
     alive = srv.is_running()
@@ -73,7 +75,8 @@ def fresh_v1_server(start_server):
     """A server on its own copy of the fixture, for tests that change it."""
     workdir = start_server.workdir("v1")
     drives = extract(workdir)
-    return start_server([str(d) for d in drives], drive_paths=drives)
+    # The fixture's pending upload is older than the stale-upload expiry by now.
+    return start_server([str(d) for d in drives], drive_paths=drives, env=KEEP_OLD_UPLOADS)
 
 
 def versions_in_order(srv, bucket: str, prefix: str = "") -> list[tuple[str, str, str, bool]]:

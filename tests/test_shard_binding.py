@@ -26,6 +26,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "fixtures"))
 from make_legacy_drives import BUCKET as LEGACY_BUCKET  # noqa: E402
 from make_legacy_drives import MULTIPART, PENDING, SIZES, legacy_body  # noqa: E402
 
+# The fixture holds an upload begun when it was made: the sweep must not expire it.
+KEEP_OLD_UPLOADS = {"MINNOW_API_STALE_UPLOADS_EXPIRY": "87600h"}
+
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "legacy-drives.tar.gz"
 FRAME = 32 + 512 * KIB  # one full block's frame in a 2+2 shard file
 
@@ -156,7 +159,8 @@ def legacy_server(start_server):
     workdir = start_server.workdir("legacy")
     subprocess.run(["tar", "-xzf", str(FIXTURE), "-C", str(workdir)], check=True)
     drives = [workdir / f"d{i}" for i in range(1, 5)]
-    return start_server([str(d) for d in drives], drive_paths=drives)
+    # The fixture's pending upload is older than the stale-upload expiry by now.
+    return start_server([str(d) for d in drives], drive_paths=drives, env=KEEP_OLD_UPLOADS)
 
 
 def test_objects_written_before_binding_stay_readable(legacy_server):

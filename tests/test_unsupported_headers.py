@@ -46,10 +46,9 @@ WRITE_CASES = [
     (SSE_KMS, NOT_IMPLEMENTED),
     (LOCK, NO_LOCK_CONFIG),
     (LEGAL_HOLD, NO_LOCK_CONFIG),
-    ({"x-amz-tagging": "team=a"}, NOT_IMPLEMENTED),
     ({"x-amz-website-redirect-location": "/elsewhere"}, NOT_IMPLEMENTED),
 ]
-WRITE_IDS = ["sse-c", "sse-s3", "sse-kms", "lock", "legal-hold", "tagging", "website-redirect"]
+WRITE_IDS = ["sse-c", "sse-s3", "sse-kms", "lock", "legal-hold", "website-redirect"]
 
 
 def err(e: pytest.ExceptionInfo) -> tuple[int, str]:

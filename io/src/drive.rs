@@ -79,7 +79,7 @@ pub enum DriveError {
     #[error("too many versions")]
     TooManyVersions,
     /// The file exists but its content cannot be trusted: torn, foreign, truncated, bad checksum.
-    #[error("corrupt file {path}: {reason}")]
+    #[error("corrupt file {path:?}: {reason}")]
     Corrupt {
         /// The file, as far as the reporter knows it.
         path: String,
@@ -105,7 +105,7 @@ pub enum DriveError {
         reason: String,
     },
     /// Any other failure of the drive: the operation, the path and the OS error's text.
-    #[error("{op} {path}: {reason}")]
+    #[error("{op} {path:?}: {reason}")]
     Faulty {
         /// What the drive was doing ("read_all", "rename", ...).
         op: String,
