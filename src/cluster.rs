@@ -611,7 +611,10 @@ pub async fn handle_set_request(
             bucket,
             key,
             version_id,
-        } => SetResponse::Info(set.head_object(&bucket, &key, version_id.as_deref()).await?),
+        } => SetResponse::Info(
+            set.head_object(&bucket, &key, version_id.as_deref())
+                .await?,
+        ),
         SetRequest::ReadObject {
             bucket,
             key,
@@ -620,7 +623,9 @@ pub async fn handle_set_request(
             len,
             etag,
         } => {
-            let mut reader = set.open_object(&bucket, &key, version_id.as_deref()).await?;
+            let mut reader = set
+                .open_object(&bucket, &key, version_id.as_deref())
+                .await?;
             if reader.info.etag != etag {
                 return Err(ObjectError::NoSuchKey { bucket, key });
             }
@@ -659,8 +664,13 @@ async fn delete_on_set(
 ) -> Vec<Result<DeleteOutcome, ObjectError>> {
     futures::stream::iter(targets)
         .map(|target| async move {
-            set.delete_object(bucket, &target.key, target.version_id.as_deref(), versioning)
-                .await
+            set.delete_object(
+                bucket,
+                &target.key,
+                target.version_id.as_deref(),
+                versioning,
+            )
+            .await
         })
         .buffered(SET_DELETES_CONCURRENT_MAX)
         .collect()

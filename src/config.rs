@@ -442,7 +442,10 @@ mod tests {
         assert!(sweep_config(None, Some("x".into())).is_err());
         // An expiry may be years (uploads kept for good); other durations stop at 30 days.
         let years = sweep_config(Some("87600h".into()), None).unwrap();
-        assert_eq!(years.stale_uploads_expiry, Duration::from_secs(87600 * 3600));
+        assert_eq!(
+            years.stale_uploads_expiry,
+            Duration::from_secs(87600 * 3600)
+        );
         assert!(sweep_config(Some("87601h".into()), None).is_err());
         assert!(sweep_config(None, Some("721h".into())).is_err());
     }

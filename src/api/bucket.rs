@@ -6,8 +6,8 @@ use minnow_net::s3::router::{check_object_key, check_version_id};
 use minnow_net::s3::sigv4::AuthOk;
 use minnow_net::s3::tagging::{parse_tagging, tagging_xml, TagTarget};
 use minnow_net::s3::xml::{
-    VersioningStatus,
     self, BucketEntry, DeleteErrorEntry, DeleteResult, DeletedEntry, ListAllMyBucketsResult, Owner,
+    VersioningStatus,
 };
 
 use super::{read_small_body, Reply, Response, ServerCtx};
@@ -141,9 +141,7 @@ pub async fn tagging(ctx: &ServerCtx, bucket: &str) -> Result<Reply, S3Error> {
     if config.tags.is_empty() {
         return Err(S3Error::new(S3ErrorCode::NoSuchTagSet));
     }
-    Ok(Reply::Full(Response::xml(tagging_xml(
-        &config.tags,
-    ))))
+    Ok(Reply::Full(Response::xml(tagging_xml(&config.tags))))
 }
 
 /// PutBucketTagging: replaces the whole tag set (204, as AWS answers).

@@ -38,9 +38,9 @@ use minnow_net::s3::router::{self, Endpoint, NULL_VERSION_ID};
 use minnow_net::s3::sigv4::{self, AuthOk, Credentials};
 
 use crate::cluster::Cluster;
-use crate::object::Versioning;
 use crate::config::ServerConfig;
 use crate::cross_core::{CoreMessage, Handoff};
+use crate::object::Versioning;
 
 /// Largest XML request body read into memory (CompleteMultipartUpload with 10 000 parts fits).
 const XML_BODY_MAX: usize = 2 << 20;

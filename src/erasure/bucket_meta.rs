@@ -33,7 +33,7 @@ impl ErasureSet {
                         Ok(bytes) => BucketConfig::decode(&bytes).map(Some).map_err(|e| {
                             tracing::warn!(drive = d.endpoint(), %path, error = %e, "bucket config refused; the other drives decide");
                             DriveError::Corrupt {
-                                path: path.clone().into(),
+                                path: path.clone(),
                                 reason: e.to_string(),
                             }
                         }),

@@ -307,7 +307,7 @@ impl ObjectReader<'_> {
                         .verify(&bytes, &keys, shard)
                         .map(|()| bytes)
                         .map_err(|reason| DriveError::Corrupt {
-                            path: self.shard_path(slot, part_number).into(),
+                            path: self.shard_path(slot, part_number),
                             reason,
                         })
                 }) {

@@ -171,14 +171,17 @@ impl Seen {
 /// The versions of a key that enough drives hold, newest first; with `all_versions` false only
 /// the latest of them. A version on too few drives is a write that never reached quorum (or
 /// a delete that did), and is not listed.
-fn agree_on_versions(copies: Vec<(ObjectVersion, usize)>, all_versions: bool) -> Vec<ObjectVersion> {
+fn agree_on_versions(
+    copies: Vec<(ObjectVersion, usize)>,
+    all_versions: bool,
+) -> Vec<ObjectVersion> {
     let mut agreed: Vec<ObjectVersion> = copies
         .into_iter()
         .filter(|(v, n)| *n >= version_quorum(v))
         .map(|(v, _)| v)
         .collect();
     // Newest first; equal times keep the drives' order (a stable sort).
-    agreed.sort_by(|a, b| b.mod_time_ns.cmp(&a.mod_time_ns));
+    agreed.sort_by_key(|v| std::cmp::Reverse(v.mod_time_ns));
     if !all_versions {
         agreed.truncate(1);
     }
@@ -201,9 +204,9 @@ pub fn merge_sorted(pages: Vec<(Vec<ListedEntry>, bool)>) -> (Vec<ListedEntry>, 
         .filter(|e| horizon.as_deref().is_none_or(|h| e.name() <= h))
         .collect();
     all.sort_by(|a, b| a.name().as_bytes().cmp(b.name().as_bytes()));
-    all.dedup_by(|a, b| {
-        matches!((&*a, &*b), (ListedEntry::Prefix(x), ListedEntry::Prefix(y)) if x == y)
-    });
+    all.dedup_by(
+        |a, b| matches!((&*a, &*b), (ListedEntry::Prefix(x), ListedEntry::Prefix(y)) if x == y),
+    );
     (all, exhausted)
 }
 

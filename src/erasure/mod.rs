@@ -43,9 +43,9 @@ use crate::config::StorageClasses;
 use crate::lock::NamespaceLock;
 use crate::object::{ObjectError, StorageClass};
 
+pub use delete::DeleteOutcome;
 pub use get::ObjectReader;
 pub use health::SetHealth;
-pub use delete::DeleteOutcome;
 pub use list::{merge_sorted, ListedEntry};
 pub use multipart::{PartListing, UploadListing};
 pub use put::StagedObject;

@@ -29,9 +29,7 @@ use minnow_io::{DriveError, SYS_VOL};
 use minnow_net::http::BodyRead;
 
 use super::put::{erasure_info, new_version_id, per_slot_versions, StagePlan};
-use super::{
-    agree_on_version, frame_binding, frame_keys, tally, ErasureSet, StagedObject,
-};
+use super::{agree_on_version, frame_binding, frame_keys, tally, ErasureSet, StagedObject};
 use crate::object::{now_ns, ObjectError, ObjectInfo, PutOptions, Versioning, META_STORAGE_CLASS};
 
 /// Smallest part, except the last (S3's rule).
@@ -687,7 +685,9 @@ impl ErasureSet {
                 );
             }
             for id in uploads {
-                let answers = self.read_record_all(&format!("multipart/{h}/{id}/upload.meta")).await;
+                let answers = self
+                    .read_record_all(&format!("multipart/{h}/{id}/upload.meta"))
+                    .await;
                 // The same agreement AbortMultipartUpload asks for: listed iff abortable.
                 let default_data = self.drives.len() - self.storage.standard_parity;
                 let Some(v) = agree_on_version(answers, default_data, bucket, "", None)

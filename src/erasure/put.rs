@@ -546,8 +546,16 @@ impl ErasureSet {
         ok: usize,
         quorum: usize,
     ) -> ObjectError {
-        let count = |kind: &DriveError| results.iter().filter(|r| r.as_ref().err() == Some(kind)).count();
-        let errors: Vec<DriveError> = results.iter().filter_map(|r| r.as_ref().err().cloned()).collect();
+        let count = |kind: &DriveError| {
+            results
+                .iter()
+                .filter(|r| r.as_ref().err() == Some(kind))
+                .count()
+        };
+        let errors: Vec<DriveError> = results
+            .iter()
+            .filter_map(|r| r.as_ref().err().cloned())
+            .collect();
         if self.drives.len() - count(&DriveError::VolumeNotFound) < quorum {
             // The bucket is gone (deleted while a body streamed, say); drives never recreate it.
             tracing::info!(bucket, key, "bucket deleted before the write");
@@ -626,7 +634,10 @@ impl ErasureSet {
                             (_, restored) => restored.map(|_| ()),
                         }
                     }
-                    None => d.delete_version(bucket, &dir, &new.version_id).await.map(|_| ()),
+                    None => d
+                        .delete_version(bucket, &dir, &new.version_id)
+                        .await
+                        .map(|_| ()),
                 };
                 if let Err(e) = undone {
                     tracing::error!(bucket, key, slot, error = %e, "rollback failed on a drive");

@@ -420,12 +420,16 @@ fn multipart_completes_and_validates() {
         // Out of order, unknown ETag, small middle part.
         let rev = vec![etags[1].clone(), etags[0].clone()];
         assert!(matches!(
-            t.set.complete_multipart("b", "mp", &id, &rev, Versioning::Unversioned).await,
+            t.set
+                .complete_multipart("b", "mp", &id, &rev, Versioning::Unversioned)
+                .await,
             Err(ObjectError::InvalidPartOrder)
         ));
         let wrong = vec![(1, "0".repeat(32))];
         assert!(matches!(
-            t.set.complete_multipart("b", "mp", &id, &wrong, Versioning::Unversioned).await,
+            t.set
+                .complete_multipart("b", "mp", &id, &wrong, Versioning::Unversioned)
+                .await,
             Err(ObjectError::InvalidPart(1))
         ));
         let small_middle = vec![etags[1].clone(), etags[2].clone()];
@@ -491,7 +495,10 @@ fn listing_and_deletes() {
             "z",
             "never-existed",
         ] {
-            t.set.delete_object("b", key, None, Versioning::Unversioned).await.unwrap();
+            t.set
+                .delete_object("b", key, None, Versioning::Unversioned)
+                .await
+                .unwrap();
         }
         assert!(t.set.bucket_is_empty("b").await.unwrap());
         assert!(matches!(
@@ -754,7 +761,13 @@ fn concurrent_uploads_of_one_part_leave_one_whole() {
         let (parts, _, _) = t.set.list_parts("b", "mp", &id, 0, 10).await.unwrap();
         let winner = etags.iter().position(|e| *e == parts[0].etag).unwrap();
         t.set
-            .complete_multipart("b", "mp", &id, &[(1, parts[0].etag.clone())], Versioning::Unversioned)
+            .complete_multipart(
+                "b",
+                "mp",
+                &id,
+                &[(1, parts[0].etag.clone())],
+                Versioning::Unversioned,
+            )
             .await
             .unwrap();
         assert_eq!(t.get("mp").await.unwrap(), bodies[winner]);
@@ -886,10 +899,14 @@ fn a_paused_reader_never_delays_a_writer_and_keeps_its_version() {
             .expect("PUT waited for a paused reader")
             .unwrap();
         assert!(t.get("k").await.unwrap() == new);
-        glommio::timer::timeout(bounded, async { Ok(t.set.delete_object("b", "k", None, Versioning::Unversioned).await) })
-            .await
-            .expect("DELETE waited for a paused reader")
-            .unwrap();
+        glommio::timer::timeout(bounded, async {
+            Ok(t.set
+                .delete_object("b", "k", None, Versioning::Unversioned)
+                .await)
+        })
+        .await
+        .expect("DELETE waited for a paused reader")
+        .unwrap();
         assert!(matches!(
             t.get("k").await,
             Err(ObjectError::NoSuchKey { .. })

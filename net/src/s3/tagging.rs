@@ -188,7 +188,9 @@ pub fn parse_tagging_header(value: &str) -> Result<Vec<(String, String)>, S3Erro
         let key = form_decode(key).ok_or_else(tagging_header_error)?;
         let value = form_decode(value).ok_or_else(tagging_header_error)?;
         if tags.iter().any(|(k, _)| *k == key) {
-            return Err(invalid_tag("Cannot provide multiple Tags with the same key"));
+            return Err(invalid_tag(
+                "Cannot provide multiple Tags with the same key",
+            ));
         }
         tags.push((key, value));
     }

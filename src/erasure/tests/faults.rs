@@ -116,7 +116,11 @@ fn commits_survive_one_faulty_drive_and_roll_back_beyond() {
             // Rolled back on the drives that took it: the old bytes on every drive.
             for lost in [[0, 1], [2, 3]] {
                 t.fault(&lost, Fault::Offline);
-                assert_eq!(t.get("k").await.unwrap(), old, "{kind:?}: drives {lost:?} away");
+                assert_eq!(
+                    t.get("k").await.unwrap(),
+                    old,
+                    "{kind:?}: drives {lost:?} away"
+                );
             }
             t.fault(&[], Fault::None);
         }
@@ -136,7 +140,10 @@ fn deletes_and_markers_need_a_majority() {
                 .await
                 .unwrap();
             t.fail(&[], Op::DeleteVersion, &kind);
-            assert!(matches!(t.get("k").await, Err(ObjectError::NoSuchKey { .. })));
+            assert!(matches!(
+                t.get("k").await,
+                Err(ObjectError::NoSuchKey { .. })
+            ));
 
             t.put("k", b"bytes").await.unwrap();
             t.fail(&[0, 1], Op::DeleteVersion, &kind);
