@@ -13,7 +13,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from harness import MIB, md5_b64, signed_request, s3_error, unique_bucket
-from versions import delete_every_version, enable_versioning, err, list_versions_page
+from versions import versioned_bucket, delete_every_version, enable_versioning, err, list_versions_page
 
 
 def tagset(tags: dict[str, str]) -> dict:
@@ -37,16 +37,8 @@ def tag_count(resp) -> int:
 
 @pytest.fixture
 def vbucket(server, s3):
-    name = unique_bucket("tag")
-    s3.create_bucket(Bucket=name)
-    enable_versioning(s3, name)
-    yield name
-    if server.is_running() and server.health(timeout=5) == 200:
-        try:
-            delete_every_version(server, name)
-            s3.delete_bucket(Bucket=name)
-        except (AssertionError, ClientError):
-            pass
+    """A fresh bucket with versioning enabled; every version deleted afterwards."""
+    yield from versioned_bucket(server, s3, "tag")
 
 
 # ---- object tags ------------------------------------------------------------

@@ -16,6 +16,7 @@ from botocore.exceptions import ClientError
 
 from harness import KIB, MIB, etag_of, md5_b64, signed_request, s3_error, unique_bucket
 from versions import (
+    versioned_bucket,
     delete_every_version,
     enable_versioning,
     err,
@@ -28,16 +29,7 @@ from versions import (
 @pytest.fixture
 def vbucket(server, s3):
     """A fresh bucket with versioning enabled; every version deleted afterwards."""
-    name = unique_bucket("ver")
-    s3.create_bucket(Bucket=name)
-    enable_versioning(s3, name)
-    yield name
-    if server.is_running() and server.health(timeout=5) == 200:
-        try:
-            delete_every_version(server, name)
-            s3.delete_bucket(Bucket=name)
-        except (AssertionError, ClientError):
-            pass
+    yield from versioned_bucket(server, s3, "ver")
 
 
 def put(s3, bucket: str, key: str, body: bytes) -> str:

@@ -122,6 +122,25 @@ def delete_every_version(srv: Server, bucket: str) -> None:
             )
 
 
+def versioned_bucket(srv: Server, s3, prefix: str):
+    """Generator for fixtures: a fresh bucket with versioning enabled, every version and the
+    bucket deleted afterwards (while the server still answers)."""
+    from botocore.exceptions import ClientError
+
+    from harness import unique_bucket
+
+    name = unique_bucket(prefix)
+    s3.create_bucket(Bucket=name)
+    enable_versioning(s3, name)
+    yield name
+    if srv.is_running() and srv.health(timeout=5) == 200:
+        try:
+            delete_every_version(srv, name)
+            s3.delete_bucket(Bucket=name)
+        except (AssertionError, ClientError):
+            pass
+
+
 def err(e: pytest.ExceptionInfo) -> tuple[int, str]:
     r = e.value.response
     return r["ResponseMetadata"]["HTTPStatusCode"], r["Error"]["Code"]
