@@ -209,13 +209,6 @@ pub enum Versioning {
     Suspended,
 }
 
-impl Versioning {
-    /// Do writes get fresh version ids?
-    pub fn is_enabled(self) -> bool {
-        self == Versioning::Enabled
-    }
-}
-
 /// What a PUT (or a copy, or a multipart create) stores besides the bytes.
 #[derive(Debug, Clone, Default)]
 pub struct PutOptions {
@@ -286,14 +279,6 @@ impl ObjectInfo {
             .iter()
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
-    }
-
-    /// The version id as S3 shows it: `null` for the null version.
-    pub fn version_id_or_null(&self) -> &str {
-        match self.version_id.as_str() {
-            "" => "null",
-            id => id,
-        }
     }
 
     /// The storage class name for listings and HEAD.

@@ -37,11 +37,7 @@ impl From<ObjectError> for S3Error {
             // Delete markers exist only in buckets that have (or had) versioning, where the
             // null version is shown as `null`.
             DeleteMarker { version_id, .. } => {
-                let shown = match version_id.as_str() {
-                    "" => minnow_net::s3::router::NULL_VERSION_ID,
-                    id => id,
-                };
-                S3Error::delete_marker(code, shown)
+                S3Error::delete_marker(code, super::shown_version_id(version_id))
             }
             // Client-facing text for these comes from the table; the cause stays in the log.
             ReadQuorum { .. }

@@ -122,10 +122,7 @@ pub async fn list_versions(
         )
         .await?;
     let truncated = listing.truncated;
-    let shown = |id: &str| match id {
-        "" => minnow_net::s3::router::NULL_VERSION_ID.to_string(),
-        id => id.to_string(),
-    };
+    let shown = |id: &str| super::shown_version_id(id).to_string();
     let xml = ListVersionsResult {
         bucket: bucket.to_string(),
         prefix: params.prefix.clone(),

@@ -525,13 +525,20 @@ pub(crate) fn version_arg(version_id: Option<&str>) -> Option<&str> {
     })
 }
 
+/// A version id as S3 shows it: the null version (`""`) is `null`.
+pub(crate) fn shown_version_id(version_id: &str) -> &str {
+    match version_id {
+        "" => NULL_VERSION_ID,
+        id => id,
+    }
+}
+
 /// The `x-amz-version-id` an answer about version `version_id` (`""`: null) carries: S3 sends
 /// it for every version but the null version of a bucket that never had versioning.
 pub(crate) fn version_header(version_id: &str, versioning: Versioning) -> Option<String> {
     match (version_id, versioning) {
         ("", Versioning::Unversioned) => None,
-        ("", _) => Some(NULL_VERSION_ID.to_string()),
-        (id, _) => Some(id.to_string()),
+        (id, _) => Some(shown_version_id(id).to_string()),
     }
 }
 

@@ -1029,7 +1029,7 @@ fn parse_version_id(query: &Query) -> Result<Option<String>, S3Error> {
         .transpose()
 }
 
-/// The version id that names the null version (the only version until versioning exists).
+/// The version id that names the null version (the object layer's `""`).
 pub const NULL_VERSION_ID: &str = "null";
 
 /// A version id from a request (query, copy source, DeleteObjects entry) is `null` or one
